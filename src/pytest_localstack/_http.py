@@ -1,0 +1,27 @@
+"""Tiny HTTP GET for probes: stdlib only, and never through a proxy.
+
+Probes talk to an emulator on a known host; a proxy from the environment (corporate proxies,
+or the dead proxy the test machine uses) must not be consulted for them.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ProbeFailed(Exception):
+    """The endpoint did not answer, or answered with an error status."""
+
+
+def get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict[str, str]]:
+    """Return status, body and headers of a GET, or raise :class:`ProbeFailed`."""
+    try:
+        with _opener.open(url, timeout=timeout) as response:
+            return response.status, response.read(), dict(response.headers.items())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers.items())
+    except (OSError, ValueError) as error:
+        raise ProbeFailed(str(error)) from error

@@ -1,0 +1,118 @@
+"""The pytest entry point: options, ini keys, report header and built-in fixtures.
+
+Kept thin: Docker, botocore and the runtimes are imported only when a test uses the plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_localstack import config as localstack_config
+from pytest_localstack.exceptions import LocalstackError
+
+if TYPE_CHECKING:
+    from pytest_localstack.coordinator import Coordinator
+    from pytest_localstack.session import LocalstackSession
+
+SETTINGS_KEY = pytest.StashKey[localstack_config.Settings]()
+COORDINATOR_KEY = pytest.StashKey["Coordinator"]()
+_WORKERINPUT_RUN_DIR = "localstack_run_dir"
+_WORKERINPUT_RUN_ID = "localstack_run_id"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("localstack", "pytest-localstack: AWS emulator")
+    for option in localstack_config.OPTIONS:
+        default = option.default if option.default != () else "none"
+        help_text = f"{option.help} (default: {default}; ini {option.ini}; env {option.env})"
+        group.addoption(option.flag, dest=option.dest, default=None, help=help_text)
+        if option.name == "env":
+            parser.addini(option.ini, help=option.help, type="linelist")
+        else:
+            parser.addini(option.ini, help=option.help, type="string")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        settings = localstack_config.resolve(config)
+    except LocalstackError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SETTINGS_KEY] = settings
+
+
+def coordinator_for(pytest_config: pytest.Config) -> Coordinator:
+    """The run's coordinator, made on first use: a run without AWS tests starts nothing."""
+    from pytest_localstack.coordinator import Coordinator
+
+    if COORDINATOR_KEY not in pytest_config.stash:
+        workerinput: dict[str, Any] | None = getattr(pytest_config, "workerinput", None)
+        if workerinput is not None and _WORKERINPUT_RUN_DIR in workerinput:
+            pytest_config.stash[COORDINATOR_KEY] = Coordinator(
+                Path(workerinput[_WORKERINPUT_RUN_DIR]),
+                workerinput[_WORKERINPUT_RUN_ID],
+                worker_id=workerinput["workerid"],
+            )
+        else:
+            pytest_config.stash[COORDINATOR_KEY] = Coordinator.create()
+    return pytest_config.stash[COORDINATOR_KEY]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Hand every xdist worker the controller's run directory (xdist controller only)."""
+    coordinator = coordinator_for(node.config)
+    node.workerinput[_WORKERINPUT_RUN_DIR] = str(coordinator.run_dir)
+    node.workerinput[_WORKERINPUT_RUN_ID] = coordinator.run_id
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's owner (the xdist controller, or the only process) stops every emulator.
+
+    The controller's sessionfinish runs after every worker is down, also after a crash.
+    """
+    if hasattr(session.config, "workerinput"):
+        return
+    coordinator = session.config.stash.get(COORDINATOR_KEY, None)
+    if coordinator is not None:
+        coordinator.stop_all(session.config.stash[SETTINGS_KEY].stop_timeout)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = config.stash[SETTINGS_KEY]
+    where = settings.endpoint or "started on first use"
+    image = settings.image_for_emulator if settings.engine in ("auto", "docker") else "-"
+    return (
+        f"localstack: engine {settings.engine}, emulator {settings.emulator}, "
+        f"image {image}, endpoint {where}"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    coordinator = config.stash.get(COORDINATOR_KEY, None)
+    for endpoint in coordinator.stopped if coordinator is not None else ():
+        terminalreporter.write_line(
+            f"localstack: {endpoint.engine} {endpoint.emulator} {endpoint.version} "
+            f"served {endpoint.url}"
+        )
+
+
+@pytest.fixture
+def localstack_session(pytestconfig: pytest.Config) -> Iterator[LocalstackSession]:
+    """A session with a fresh account in the run's emulator; redirects nothing by itself."""
+    from pytest_localstack.fixtures import shared_session
+
+    with shared_session(
+        pytestconfig, region_name=None, pull_image=None, localstack_version=None
+    ) as session:
+        yield session
+
+
+@pytest.fixture
+def localstack(localstack_session: LocalstackSession) -> Iterator[LocalstackSession]:
+    """Like ``localstack_session``, with every botocore and boto3 client redirected to it."""
+    with localstack_session.botocore.patch_botocore():  # type: ignore[attr-defined]
+        yield localstack_session

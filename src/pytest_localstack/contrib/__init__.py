@@ -1,0 +1,1 @@
+"""Plugins that ship with pytest-localstack: client factories for AWS SDKs."""

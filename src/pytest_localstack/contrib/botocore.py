@@ -1,0 +1,191 @@
+"""botocore support: client factories for a session, and redirection of every botocore client.
+
+While :meth:`BotocoreTestResourceFactory.patch_botocore` is active:
+
+* every ``botocore.session.Session.create_client`` call (and so every boto3 client and resource)
+  gets the emulator's endpoint (unless the caller names one), the session's credentials and
+  region (unless the caller names one), path-style S3 addressing, and the headers that select
+  the session's account;
+* ``boto3.DEFAULT_SESSION`` is reset, so ``boto3.client(...)`` builds a redirected client, and it
+  is restored afterwards;
+* a guard on botocore's HTTP sender fails any request whose host is not a patched emulator,
+  such as one from a client created before the patch, with :class:`RealAWSRequestError`.
+
+``create_client`` is wrapped rather than configured through ``AWS_ENDPOINT_URL``: environment
+settings do not reach sessions that resolved their credentials already, and cannot add the
+account header that moto needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import botocore.config
+import botocore.httpsession
+import botocore.session
+
+from pytest_localstack.exceptions import RealAWSRequestError
+from pytest_localstack.hookspecs import pytest_localstack_hookimpl
+
+if TYPE_CHECKING:
+    from pytest_localstack.session import RunningSession
+
+_ORIGINAL_CREATE_CLIENT = botocore.session.Session.create_client
+_ORIGINAL_SEND = botocore.httpsession.URLLib3Session.send
+_CREATE_CLIENT_SIGNATURE = inspect.signature(_ORIGINAL_CREATE_CLIENT)
+_PATH_STYLE = botocore.config.Config(s3={"addressing_style": "path"})
+
+#: The sessions whose patches are active, innermost last.
+_active: list[RunningSession] = []
+
+
+@pytest_localstack_hookimpl
+def contribute_to_session(session: RunningSession) -> None:
+    """Give every session a ``botocore`` factory."""
+    session.botocore = BotocoreTestResourceFactory(session)  # type: ignore[attr-defined]
+
+
+def redirected_client_arguments(
+    session: RunningSession, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """``create_client`` arguments changed so that the client talks to ``session``."""
+    arguments = dict(arguments)
+    if not arguments.get("endpoint_url"):
+        arguments["endpoint_url"] = session.endpoint_url()
+    if not arguments.get("region_name"):
+        arguments["region_name"] = session.region_name
+    arguments.update(session.credentials())
+    arguments["aws_session_token"] = None
+    config = arguments.get("config")
+    arguments["config"] = _PATH_STYLE.merge(config) if config is not None else _PATH_STYLE
+    return arguments
+
+
+def add_account_headers(client: Any, session: RunningSession) -> None:
+    """Make every request of ``client`` carry the headers that select the session's account."""
+    headers = session.request_headers
+    if not headers:
+        return
+
+    def set_headers(request: Any, **_: Any) -> None:
+        for name, value in headers.items():
+            request.headers[name] = value
+
+    client.meta.events.register_first("before-sign", set_headers)
+
+
+def create_client(
+    session: RunningSession,
+    botocore_session: botocore.session.Session,
+    service_name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Create a botocore client for ``session``'s emulator and identity."""
+    bound = _CREATE_CLIENT_SIGNATURE.bind(botocore_session, service_name, *args, **kwargs)
+    arguments = redirected_client_arguments(session, dict(bound.arguments))
+    client = _ORIGINAL_CREATE_CLIENT(**arguments)
+    add_account_headers(client, session)
+    return client
+
+
+class LocalstackBotocoreSession(botocore.session.Session):  # type: ignore[misc]
+    """A botocore session whose clients always talk to one pytest-localstack session."""
+
+    def __init__(self, localstack_session: RunningSession, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.localstack_session = localstack_session
+        self.set_credentials(localstack_session.access_key_id, localstack_session.secret_access_key)
+        self.set_config_variable("region", localstack_session.region_name)
+
+    def create_client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        return create_client(self.localstack_session, self, service_name, args, kwargs)
+
+
+class BotocoreTestResourceFactory:
+    """``session.botocore``: botocore sessions and clients bound to a pytest-localstack session."""
+
+    def __init__(self, localstack_session: RunningSession) -> None:
+        self.localstack_session = localstack_session
+        self._default_session: LocalstackBotocoreSession | None = None
+
+    def session(self, *args: Any, **kwargs: Any) -> LocalstackBotocoreSession:
+        """A new botocore session whose clients go to the emulator."""
+        return LocalstackBotocoreSession(self.localstack_session, *args, **kwargs)
+
+    @property
+    def default_session(self) -> LocalstackBotocoreSession:
+        """One shared botocore session for this pytest-localstack session."""
+        if self._default_session is None:
+            self._default_session = self.session()
+        return self._default_session
+
+    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        """A botocore client for ``service_name`` in the emulator."""
+        return self.default_session.create_client(service_name, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def patch_botocore(self) -> Iterator[None]:
+        """Redirect every botocore and boto3 client to this session while the block runs."""
+        with _patched(self.localstack_session):
+            yield
+
+
+def _patched_create_client(
+    self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any
+) -> Any:
+    return create_client(_active[-1], self, service_name, args, kwargs)
+
+
+def _allowed_netlocs() -> set[str]:
+    return {_normalize_netloc(session.endpoint.netloc) for session in _active}
+
+
+def _normalize_netloc(netloc: str) -> str:
+    host, _, port = netloc.rpartition(":")
+    return f"127.0.0.1:{port}" if host in ("localhost", "[::1]") else netloc
+
+
+def _guarded_send(self: Any, request: Any) -> Any:
+    netloc = urllib.parse.urlsplit(request.url).netloc
+    allowed = _allowed_netlocs()
+    if _normalize_netloc(netloc) not in allowed:
+        raise RealAWSRequestError(
+            f"blocked a request to {request.url.split('?', 1)[0]}: while pytest-localstack "
+            "patches botocore, requests may only go to the emulator "
+            f"({', '.join(sorted(allowed))}). Was this client created before the patch "
+            "started, or given another endpoint_url? "
+            "Create it inside the patched test, or with session.botocore.client(...)."
+        )
+    return _ORIGINAL_SEND(self, request)
+
+
+@contextlib.contextmanager
+def _patched(session: RunningSession) -> Iterator[None]:
+    import boto3
+
+    if not _active:
+        _install(_patched_create_client, _guarded_send)
+    _active.append(session)
+    saved_default_session = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = None
+    try:
+        yield
+    finally:
+        boto3.DEFAULT_SESSION = saved_default_session
+        _active.remove(session)
+        if not _active:
+            _install(_ORIGINAL_CREATE_CLIENT, _ORIGINAL_SEND)
+
+
+def _install(create_client: Callable[..., Any], send: Callable[..., Any]) -> None:
+    botocore.session.Session.create_client = create_client
+    botocore.httpsession.URLLib3Session.send = send
+
+
+functools.update_wrapper(_patched_create_client, _ORIGINAL_CREATE_CLIENT)

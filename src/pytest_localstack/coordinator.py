@@ -1,0 +1,140 @@
+"""Share one emulator between the processes of a run (xdist workers) through a file lock.
+
+The first process that needs an emulator takes the lock, starts it, and records its endpoint in
+a state file; the others wait on the lock and attach. The process that owns the run directory
+(the xdist controller, or the only process) stops everything recorded there when the run ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from pytest_localstack.config import Settings
+from pytest_localstack.emulators import EMULATORS
+from pytest_localstack.exceptions import LocalstackError, StartupError
+from pytest_localstack.runtimes import (
+    LABEL,
+    LABEL_CONFIG,
+    LABEL_OWNER_PID,
+    LABEL_RUN,
+    Endpoint,
+    choose_engine,
+    runtime_for,
+)
+
+logger = logging.getLogger("pytest_localstack.coordinator")
+
+_STATE_SUFFIX = ".endpoint.json"
+_FAILED_SUFFIX = ".failed.txt"
+_LOCK_MARGIN = 60.0
+
+
+class Coordinator:
+    """Hands out endpoints for settings, starting each distinct emulator once per run."""
+
+    def __init__(self, run_dir: Path, run_id: str, worker_id: str = "") -> None:
+        self.run_dir = run_dir
+        self.run_id = run_id
+        self.worker_id = worker_id
+        self._endpoints: dict[str, Endpoint] = {}
+        self.stopped: list[Endpoint] = []
+
+    @classmethod
+    def create(cls) -> Coordinator:
+        """A coordinator with a fresh run directory, for the process that owns the run."""
+        run_dir = Path(tempfile.mkdtemp(prefix="pytest-localstack-run-"))
+        return cls(run_dir, run_id=uuid.uuid4().hex[:12])
+
+    def key(self, settings: Settings) -> str:
+        key = settings.endpoint_key()
+        return f"{key}-{self.worker_id or 'main'}" if settings.share == "worker" else key
+
+    def endpoint(self, settings: Settings, docker_client: Any = None) -> Endpoint:
+        """The endpoint for ``settings``: recorded by any process of the run, or started now."""
+        key = self.key(settings)
+        if key in self._endpoints:
+            return self._endpoints[key]
+        state = self.run_dir / (key + _STATE_SUFFIX)
+        failed = self.run_dir / (key + _FAILED_SUFFIX)
+        lock = FileLock(str(self.run_dir / (key + ".lock")))
+        try:
+            with lock.acquire(timeout=settings.start_timeout + _LOCK_MARGIN):
+                if failed.exists():
+                    raise StartupError(
+                        "the emulator failed to start earlier in this run:\n" + failed.read_text()
+                    )
+                endpoint = self._recorded(state, docker_client)
+                if endpoint is None:
+                    endpoint = self._start(settings, key, docker_client, failed)
+                    _write_atomically(state, endpoint.to_json())
+        except Timeout:
+            raise StartupError(
+                f"waited {settings.start_timeout + _LOCK_MARGIN:g} s for another worker to start "
+                "the emulator; raise --localstack-start-timeout"
+            ) from None
+        self._endpoints[key] = endpoint
+        return endpoint
+
+    def _recorded(self, state: Path, docker_client: Any) -> Endpoint | None:
+        """The endpoint in a state file, if the file is sound and its emulator still runs."""
+        if not state.exists():
+            return None
+        try:
+            endpoint = Endpoint.from_json(state.read_text())
+        except (ValueError, TypeError) as error:
+            logger.warning("ignoring unreadable state file %s: %s", state, error)
+            return None
+        if (
+            runtime_for(endpoint.engine, docker_client).is_alive(endpoint)
+            and EMULATORS[endpoint.emulator].probe(endpoint.url).ready
+        ):
+            return endpoint
+        logger.warning("the emulator recorded in %s is gone; starting a new one", state)
+        return None
+
+    def _start(self, settings: Settings, key: str, docker_client: Any, failed: Path) -> Endpoint:
+        engine = choose_engine(settings, docker_client)
+        runtime = runtime_for(engine, docker_client)
+        labels = {
+            LABEL: "1",
+            LABEL_RUN: self.run_id,
+            LABEL_OWNER_PID: str(os.getppid() if self.worker_id else os.getpid()),
+            LABEL_CONFIG: key,
+        }
+        try:
+            return runtime.start(settings, EMULATORS[settings.emulator], labels)
+        except LocalstackError as error:
+            _write_atomically(failed, str(error))
+            raise
+
+    def stop_all(self, timeout: float = 10.0) -> list[Endpoint]:
+        """Stop every emulator that any process of this run recorded, then forget the run."""
+        stopped = []
+        for state in sorted(self.run_dir.glob("*" + _STATE_SUFFIX)):
+            try:
+                endpoint = Endpoint.from_json(state.read_text())
+            except (OSError, ValueError, TypeError):
+                continue
+            try:
+                runtime_for(endpoint.engine).stop(endpoint, timeout)
+            except LocalstackError as error:
+                logger.warning("could not stop %s: %s", endpoint.url, error)
+            stopped.append(endpoint)
+        self.stopped.extend(stopped)
+        self._endpoints.clear()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        return stopped
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

@@ -1,0 +1,153 @@
+"""Emulator profiles: what differs between LocalStack and moto, and nothing about where they run.
+
+A profile knows how to tell the emulator which port to listen on, how to probe readiness, how a
+request selects an AWS account, and what its exit means.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+
+from pytest_localstack import _http
+from pytest_localstack.config import DEFAULT_LOCALSTACK_IMAGE, DEFAULT_MOTO_IMAGE, Settings
+from pytest_localstack.exceptions import ConfigurationError, EndpointUnreachableError
+
+_READY_STATES = ("available", "running")
+_LICENSE_EXIT_CODE = 55
+_LICENSE_LOG = re.compile(r"licen[cs]e|LOCALSTACK_AUTH_TOKEN|auth token", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Probe:
+    """One readiness check: ready or not, the version seen, and the services it serves."""
+
+    ready: bool
+    version: str = ""
+    services: frozenset[str] | None = None
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Emulator:
+    """The behaviour of one AWS emulator."""
+
+    name: str
+    default_image: str
+    container_port: int
+    health_path: str
+
+    def container_environment(self, settings: Settings, listen_port: int | None) -> dict[str, str]:
+        """Environment for a container; ``listen_port`` is set on the host network."""
+        raise NotImplementedError
+
+    def container_command(self, listen_port: int | None) -> list[str] | None:
+        """Arguments appended to the image's entrypoint; ``None`` keeps the image's own."""
+        return None
+
+    def probe(self, base_url: str, services: tuple[str, ...] = ()) -> Probe:
+        """Ask the emulator whether it is ready to serve ``services``."""
+        raise NotImplementedError
+
+    def account_headers(self, account_id: str) -> dict[str, str]:
+        """Headers that make a request act in ``account_id``."""
+        return {}
+
+    def is_license_failure(self, exit_code: int | None, logs: str) -> bool:
+        """Whether an exit during start-up means a missing or rejected auth token."""
+        return False
+
+
+class LocalStack(Emulator):
+    """LocalStack: one gateway port, account selected by a 12-digit access key id."""
+
+    def container_environment(self, settings: Settings, listen_port: int | None) -> dict[str, str]:
+        env = {
+            "KINESIS_ERROR_PROBABILITY": repr(float(settings.kinesis_error_probability)),
+            "DYNAMODB_ERROR_PROBABILITY": repr(float(settings.dynamodb_error_probability)),
+        }
+        if listen_port is not None:
+            env["GATEWAY_LISTEN"] = f"127.0.0.1:{listen_port}"
+        token = os.environ.get("LOCALSTACK_AUTH_TOKEN")
+        if token:
+            env["LOCALSTACK_AUTH_TOKEN"] = token
+        return env
+
+    def probe(self, base_url: str, services: tuple[str, ...] = ()) -> Probe:
+        try:
+            status, body, _ = _http.get(base_url + self.health_path)
+            health = json.loads(body) if status == 200 else None
+        except (_http.ProbeFailed, ValueError) as error:
+            return Probe(False, detail=str(error))
+        if not isinstance(health, dict) or not isinstance(health.get("services"), dict):
+            return Probe(False, detail=f"health endpoint answered {status}")
+        states: dict[str, str] = health["services"]
+        version = str(health.get("version", ""))
+        missing = [name for name in services if name not in states]
+        if missing:
+            raise ConfigurationError(
+                f"LocalStack {version} at {base_url} does not provide "
+                f"{', '.join(map(repr, missing))}; it provides: {', '.join(sorted(states))}"
+            )
+        waiting = [name for name in services if states[name] not in _READY_STATES]
+        return Probe(
+            not waiting,
+            version=version,
+            services=frozenset(states),
+            detail=f"waiting for {', '.join(waiting)}" if waiting else "",
+        )
+
+    def is_license_failure(self, exit_code: int | None, logs: str) -> bool:
+        return exit_code == _LICENSE_EXIT_CODE or bool(_LICENSE_LOG.search(logs))
+
+
+class Moto(Emulator):
+    """moto server: any port, account selected by the ``x-moto-account-id`` header."""
+
+    def container_environment(self, settings: Settings, listen_port: int | None) -> dict[str, str]:
+        if settings.kinesis_error_probability or settings.dynamodb_error_probability:
+            raise ConfigurationError(
+                "kinesis_error_probability and dynamodb_error_probability need the localstack "
+                "emulator; moto cannot inject errors. Set them to 0.0 or use LocalStack."
+            )
+        return {} if listen_port is None else {"MOTO_PORT": str(listen_port)}
+
+    def container_command(self, listen_port: int | None) -> list[str] | None:
+        if listen_port is None:
+            return None
+        return ["-H", "127.0.0.1", "-p", str(listen_port)]
+
+    def probe(self, base_url: str, services: tuple[str, ...] = ()) -> Probe:
+        try:
+            status, _, headers = _http.get(base_url + self.health_path)
+        except _http.ProbeFailed as error:
+            return Probe(False, detail=str(error))
+        return Probe(status == 200, version=_moto_version(headers), detail=f"HTTP {status}")
+
+    def account_headers(self, account_id: str) -> dict[str, str]:
+        return {"x-moto-account-id": account_id}
+
+
+def _moto_version(headers: dict[str, str]) -> str:
+    server = headers.get("Server", "")
+    return server or "moto"
+
+
+LOCALSTACK = LocalStack("localstack", DEFAULT_LOCALSTACK_IMAGE, 4566, "/_localstack/health")
+MOTO = Moto("moto", DEFAULT_MOTO_IMAGE, 5000, "/moto-api/")
+EMULATORS: dict[str, Emulator] = {LOCALSTACK.name: LOCALSTACK, MOTO.name: MOTO}
+
+
+def detect(base_url: str) -> tuple[Emulator, Probe]:
+    """Tell which emulator answers at ``base_url``, for endpoints the plugin did not start."""
+    for emulator in (LOCALSTACK, MOTO):
+        probe = emulator.probe(base_url)
+        if probe.ready:
+            return emulator, probe
+    raise EndpointUnreachableError(
+        f"no LocalStack or moto emulator answers at {base_url} "
+        f"(tried {LOCALSTACK.health_path} and {MOTO.health_path}); start it, or fix "
+        "--localstack-endpoint"
+    )

@@ -1,0 +1,113 @@
+"""Where an emulator runs: each runtime starts one and yields an :class:`Endpoint`.
+
+Nothing above this package knows about Docker or processes; it only sees endpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pytest_localstack.config import Settings
+    from pytest_localstack.emulators import Emulator
+
+LABEL = "pytest-localstack"
+LABEL_RUN = "pytest-localstack.run"
+LABEL_OWNER_PID = "pytest-localstack.owner-pid"
+LABEL_CONFIG = "pytest-localstack.config"
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """A running emulator: where it answers, what it is, and how to find it again to stop it.
+
+    It is plain data so that it can be written to a state file and read by another process.
+    """
+
+    url: str
+    emulator: str
+    version: str
+    engine: str
+    handle: str = ""
+    docker_host: str = ""
+    log_path: str = ""
+    remove_on_stop: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Endpoint:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**data)
+
+    @property
+    def netloc(self) -> str:
+        return self.url.split("://", 1)[1].rstrip("/")
+
+
+class Runtime(Protocol):
+    """Starts and stops emulators of one kind."""
+
+    name: str
+
+    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
+        """Start an emulator and return once it answers its readiness probe."""
+
+    def stop(self, endpoint: Endpoint, timeout: float) -> None:
+        """Stop an emulator that this or another process started; a gone one is fine."""
+
+    def is_alive(self, endpoint: Endpoint) -> bool:
+        """Whether the emulator behind ``endpoint`` still runs."""
+
+    def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
+        """The emulator's last log lines, for error messages."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def runtime_for(engine: str, docker_client: Any = None) -> Runtime:
+    """The runtime that handles ``engine`` (docker, process or external)."""
+    if engine == "docker":
+        from pytest_localstack.runtimes.docker import DockerRuntime
+
+        return DockerRuntime(docker_client)
+    if engine == "process":
+        from pytest_localstack.runtimes.process import ProcessRuntime
+
+        return ProcessRuntime()
+    from pytest_localstack.runtimes.external import ExternalRuntime
+
+    return ExternalRuntime()
+
+
+def choose_engine(settings: Settings, docker_client: Any = None) -> str:
+    """Resolve ``auto``: external if an endpoint is set, else Docker if it answers, else moto."""
+    if settings.engine != "auto":
+        return settings.engine
+    if settings.endpoint:
+        return "external"
+    from pytest_localstack.exceptions import EngineUnavailableError
+    from pytest_localstack.runtimes.docker import connect
+    from pytest_localstack.runtimes.process import moto_available
+
+    try:
+        connect(docker_client)
+        return "docker"
+    except EngineUnavailableError as docker_error:
+        if moto_available():
+            return "process"
+        raise EngineUnavailableError(
+            "no AWS emulator can run here. Either start a Docker engine (or set DOCKER_HOST), "
+            'or install the embedded emulator: pip install "pytest-localstack[moto]", or '
+            f"attach to a running one: --localstack-endpoint URL. (Docker: {docker_error})"
+        ) from None

@@ -1,0 +1,54 @@
+"""Wait for an emulator to become ready, watching for an early exit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from pytest_localstack.emulators import Emulator, Probe
+from pytest_localstack.exceptions import EmulatorExitedError, LicenseError, StartTimeoutError
+
+
+def wait_until_ready(
+    emulator: Emulator,
+    url: str,
+    timeout: float,
+    exit_code: Callable[[], int | None],
+    logs: Callable[[], str],
+    what: str,
+) -> Probe:
+    """Poll the readiness probe until it passes; raise with the log tail if it never does.
+
+    ``exit_code`` returns ``None`` while the emulator runs, so an emulator that dies is
+    reported at once instead of after the whole timeout.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    probe = Probe(False, detail="not probed yet")
+    while True:
+        code = exit_code()
+        if code is not None:
+            tail = logs()
+            if emulator.is_license_failure(code, tail):
+                raise LicenseError(
+                    f"{what} exited with code {code}: LocalStack needs an auth token for this "
+                    "image. Set LOCALSTACK_AUTH_TOKEN in the environment (it is forwarded), or "
+                    "use --localstack-image=localstack/localstack:4.14, the last tag that runs "
+                    "without one.",
+                    code,
+                    tail,
+                )
+            raise EmulatorExitedError(
+                f"{what} exited with code {code} while starting; see its log below", code, tail
+            )
+        probe = emulator.probe(url)
+        if probe.ready:
+            return probe
+        if time.monotonic() >= deadline:
+            raise StartTimeoutError(
+                f"{what} did not become ready at {url} within {timeout:g} s "
+                f"({probe.detail}); raise --localstack-start-timeout if it is just slow",
+                logs(),
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)

@@ -1,0 +1,242 @@
+"""Run an emulator in a Docker container through the docker SDK."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import urllib.parse
+from typing import Any
+
+from pytest_localstack.config import Settings
+from pytest_localstack.emulators import Emulator
+from pytest_localstack.exceptions import (
+    EngineUnavailableError,
+    ImageNotFoundError,
+    LocalstackError,
+    StartupError,
+)
+from pytest_localstack.runtimes import Endpoint, free_port
+from pytest_localstack.runtimes._wait import wait_until_ready
+
+logger = logging.getLogger("pytest_localstack.docker")
+
+_LOCAL_NAMES = ("", "localhost", "127.0.0.1", "::1")
+
+
+def connect(docker_client: Any = None, base_url: str = "") -> Any:
+    """A docker client that answers a ping, or :class:`EngineUnavailableError`."""
+    import docker
+
+    where = base_url or os.environ.get("DOCKER_HOST") or "the default socket"
+    try:
+        if docker_client is None:
+            docker_client = (
+                docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+            )
+        docker_client.ping()
+    except Exception as error:
+        raise EngineUnavailableError(
+            f"cannot reach a Docker engine at {where}: {error}. Start Docker (or set "
+            "DOCKER_HOST), or run without it: --localstack-engine=process runs the embedded "
+            'moto server (pip install "pytest-localstack[moto]"), --localstack-endpoint URL '
+            "attaches to a running emulator."
+        ) from None
+    return docker_client
+
+
+def engine_host(docker_client: Any) -> str:
+    """The address where published ports of this engine are reached: 127.0.0.1 unless remote."""
+    docker_host = os.environ.get("DOCKER_HOST", "")
+    base_url = str(getattr(docker_client.api, "base_url", ""))
+    for candidate in (base_url, docker_host):
+        parsed = urllib.parse.urlparse(candidate)
+        remote = parsed.hostname not in (*_LOCAL_NAMES, "docker", None)
+        if parsed.scheme in ("tcp", "http", "https", "ssh") and remote:
+            return socket.gethostbyname(str(parsed.hostname))
+    return "127.0.0.1"
+
+
+class DockerRuntime:
+    """Starts emulator containers; the container id is the endpoint's handle."""
+
+    name = "docker"
+
+    def __init__(self, docker_client: Any = None) -> None:
+        self._given_client = docker_client
+        self._client: Any = None
+
+    def client(self, base_url: str = "") -> Any:
+        if self._client is None:
+            self._client = connect(self._given_client, base_url)
+        return self._client
+
+    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
+        client = self.client()
+        image = settings.image_for_emulator
+        self._ensure_image(client, image, settings.pull)
+        host = engine_host(client)
+        host_network = settings.network == "host"
+        listen_port = free_port() if host_network else None
+        environment = {
+            **emulator.container_environment(settings, listen_port),
+            **dict(settings.env),
+        }
+        run_kwargs: dict[str, Any] = {
+            "detach": True,
+            "labels": labels,
+            "environment": environment,
+            "command": emulator.container_command(listen_port),
+            "name": settings.container_name,
+        }
+        if host_network:
+            run_kwargs["network_mode"] = "host"
+        else:
+            run_kwargs["ports"] = {f"{emulator.container_port}/tcp": (host, None)}
+            if settings.network not in ("", "bridge"):
+                run_kwargs["network"] = settings.network
+        try:
+            container = client.containers.run(image, **run_kwargs)
+        except Exception as error:
+            raise StartupError(
+                f"Docker could not start {image}: {_docker_reason(error)}. Check the image, "
+                "--localstack-network and --localstack-env."
+            ) from None
+        what = f"{emulator.name} container {container.short_id} ({image})"
+        try:
+            port = listen_port or self._published_port(container, emulator.container_port)
+            url = f"http://{host}:{port}"
+            _forward_logs(container, settings.container_log_level)
+            probe = wait_until_ready(
+                emulator,
+                url,
+                settings.start_timeout,
+                exit_code=lambda: _exit_code(container),
+                logs=lambda: _tail(container),
+                what=what,
+            )
+        except BaseException:
+            _remove(container)
+            raise
+        logger.info("%s ready at %s", what, url)
+        return Endpoint(
+            url=url,
+            emulator=emulator.name,
+            version=probe.version,
+            engine=self.name,
+            handle=container.id,
+            docker_host=str(client.api.base_url) if self._given_client is not None else "",
+            remove_on_stop=settings.auto_remove,
+        )
+
+    def stop(self, endpoint: Endpoint, timeout: float) -> None:
+        import docker.errors
+
+        client = self.client(endpoint.docker_host)
+        try:
+            container = client.containers.get(endpoint.handle)
+        except docker.errors.NotFound:
+            return
+        try:
+            container.stop(timeout=max(1, round(timeout)))
+        except docker.errors.APIError as error:
+            logger.warning("stopping container %s failed: %s", endpoint.handle[:12], error)
+        if endpoint.remove_on_stop:
+            _remove(container)
+
+    def is_alive(self, endpoint: Endpoint) -> bool:
+        import docker.errors
+
+        try:
+            container = self.client(endpoint.docker_host).containers.get(endpoint.handle)
+        except (docker.errors.NotFound, LocalstackError):
+            return False
+        return bool(container.status == "running")
+
+    def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
+        try:
+            return _tail(self.client(endpoint.docker_host).containers.get(endpoint.handle), lines)
+        except Exception as error:
+            return f"(logs unavailable: {error})"
+
+    @staticmethod
+    def _ensure_image(client: Any, image: str, pull: bool) -> None:
+        import docker.errors
+
+        try:
+            client.images.get(image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        if not pull:
+            raise ImageNotFoundError(
+                image,
+                "it is not present locally and pulling is disabled (--localstack-pull=false); "
+                f"run `docker pull {image}`, build it, or choose another --localstack-image",
+            )
+        from docker.utils import parse_repository_tag
+
+        repository, tag = parse_repository_tag(image)
+        logger.info("pulling %s", image)
+        try:
+            client.images.pull(repository, tag=tag or "latest")
+        except Exception as error:
+            raise ImageNotFoundError(
+                image,
+                f"it is not present locally and pulling it failed ({_docker_reason(error)}); "
+                "check the name and your registry access, or choose another --localstack-image",
+            ) from None
+
+    @staticmethod
+    def _published_port(container: Any, container_port: int) -> int:
+        container.reload()
+        bindings = (container.ports or {}).get(f"{container_port}/tcp") or []
+        if not bindings:
+            raise StartupError(
+                f"Docker published no host port for {container_port}/tcp of container "
+                f"{container.short_id}; its status is {container.status}",
+                _tail(container),
+            )
+        return int(bindings[0]["HostPort"])
+
+
+def _docker_reason(error: Exception) -> str:
+    explanation = getattr(error, "explanation", None)
+    return str(explanation or error).strip()
+
+
+def _exit_code(container: Any) -> int | None:
+    container.reload()
+    if container.status in ("exited", "dead"):
+        return int(container.attrs["State"]["ExitCode"])
+    return None
+
+
+def _tail(container: Any, lines: int = 50) -> str:
+    try:
+        raw: bytes = container.logs(tail=lines)
+    except Exception as error:
+        return f"(logs unavailable: {error})"
+    return raw.decode("utf-8", "replace").rstrip()
+
+
+def _remove(container: Any) -> None:
+    try:
+        container.remove(force=True)
+    except Exception as error:
+        logger.debug("removing container %s: %s", container.short_id, error)
+
+
+def _forward_logs(container: Any, level: int) -> None:
+    """Copy the container's log lines to Python logging until it stops."""
+    child = logger.getChild(f"containers.{container.short_id}")
+
+    def pump() -> None:
+        try:
+            for line in container.logs(stream=True, follow=True):
+                child.log(level, "%s", line.decode("utf-8", "replace").rstrip())
+        except Exception as error:
+            child.debug("log stream ended: %s", error)
+
+    threading.Thread(target=pump, name=f"localstack-logs-{container.short_id}", daemon=True).start()

@@ -1,0 +1,161 @@
+"""Run moto's server as a child process: the embedded emulator for machines without Docker."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from pytest_localstack.config import Settings
+from pytest_localstack.emulators import MOTO, Emulator
+from pytest_localstack.exceptions import EngineUnavailableError
+from pytest_localstack.runtimes import Endpoint, free_port
+from pytest_localstack.runtimes._wait import wait_until_ready
+
+logger = logging.getLogger("pytest_localstack.process")
+
+#: Children started by this process, so that they are reaped and not left as zombies.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+def moto_available() -> bool:
+    """Whether the moto server and its web dependencies are importable."""
+    return all(importlib.util.find_spec(name) is not None for name in ("moto", "flask", "werkzeug"))
+
+
+def _moto_version() -> str:
+    from importlib.metadata import version
+
+    return "moto " + version("moto")
+
+
+def _child_environment(settings: Settings, labels: dict[str, str]) -> dict[str, str]:
+    """The parent's environment without AWS credentials, plus the extra settings and labels."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(dict(settings.env))
+    env.update(
+        {
+            "PYTEST_LOCALSTACK_LABEL_" + key.replace(".", "_").replace("-", "_").upper(): value
+            for key, value in labels.items()
+        }
+    )
+    return env
+
+
+class ProcessRuntime:
+    """Starts ``python -m moto.server`` on a free 127.0.0.1 port; the pid is the handle."""
+
+    name = "process"
+
+    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
+        if not moto_available():
+            raise EngineUnavailableError(
+                "the embedded emulator needs moto's server: "
+                'pip install "pytest-localstack[moto]" (or use Docker, or --localstack-endpoint)'
+            )
+        emulator = MOTO
+        emulator.container_environment(settings, None)  # rejects LocalStack-only settings
+        port = free_port()
+        log_path = Path(
+            tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")[1]
+        )
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=_child_environment(settings, labels),
+                start_new_session=True,
+            )
+        _children[process.pid] = process
+        url = f"http://127.0.0.1:{port}"
+        endpoint = Endpoint(
+            url=url,
+            emulator=emulator.name,
+            version=_moto_version(),
+            engine=self.name,
+            handle=str(process.pid),
+            log_path=str(log_path),
+        )
+        try:
+            wait_until_ready(
+                emulator,
+                url,
+                settings.start_timeout,
+                exit_code=process.poll,
+                logs=lambda: self.logs(endpoint),
+                what=f"moto server (pid {process.pid})",
+            )
+        except BaseException:
+            self.stop(endpoint, settings.stop_timeout)
+            raise
+        _forward_logs(log_path, process, settings.container_log_level)
+        logger.info("moto server pid %s ready at %s", process.pid, url)
+        return endpoint
+
+    def stop(self, endpoint: Endpoint, timeout: float) -> None:
+        pid = int(endpoint.handle)
+        if self.is_alive(endpoint):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while self.is_alive(endpoint) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self.is_alive(endpoint):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+        child = _children.pop(pid, None)
+        if child is not None:
+            child.wait(timeout)
+        with contextlib.suppress(OSError):
+            Path(endpoint.log_path).unlink()
+
+    def is_alive(self, endpoint: Endpoint) -> bool:
+        pid = int(endpoint.handle)
+        child = _children.get(pid)
+        if child is not None:
+            return child.poll() is None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        # A zombie, or a pid reused by another program, is not our emulator.
+        return b"moto.server" in cmdline and stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+    def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
+        try:
+            text = Path(endpoint.log_path).read_text(errors="replace")
+        except OSError as error:
+            return f"(logs unavailable: {error})"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _forward_logs(log_path: Path, process: subprocess.Popen[bytes], level: int) -> None:
+    """Copy new lines of the server's log file to Python logging while it runs."""
+    child = logger.getChild(f"moto.{process.pid}")
+
+    def pump() -> None:
+        try:
+            with log_path.open("rb") as log_file:
+                while True:
+                    line = log_file.readline()
+                    if line:
+                        child.log(level, "%s", line.decode("utf-8", "replace").rstrip())
+                    elif process.poll() is not None:
+                        return
+                    else:
+                        time.sleep(0.2)
+        except OSError:
+            return
+
+    threading.Thread(target=pump, name=f"localstack-logs-{process.pid}", daemon=True).start()
