@@ -105,9 +105,7 @@ def localstack_session(pytestconfig: pytest.Config) -> Iterator[LocalstackSessio
     """A session with a fresh account in the run's emulator; redirects nothing by itself."""
     from pytest_localstack.fixtures import shared_session
 
-    with shared_session(
-        pytestconfig, region_name=None, pull_image=None, localstack_version=None
-    ) as session:
+    with shared_session(pytestconfig) as session:
         yield session
 
 

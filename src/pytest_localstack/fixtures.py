@@ -39,7 +39,7 @@ def shared_session(
     if not pytestconfig.pluginmanager.hasplugin(PLUGIN_NAME):
         pytest.skip("the pytest-localstack plugin is disabled (-p no:localstack)")
     coordinator = coordinator_for(pytestconfig)
-    classic = {k: kwargs.pop(k) for k in ("region_name", "pull_image", "localstack_version")}
+    classic = {k: kwargs.pop(k, None) for k in ("region_name", "pull_image", "localstack_version")}
     setting_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in config.SETTING_NAMES}
     settings = config.resolve_classic(pytestconfig, **classic, **setting_kwargs)
     session = LocalstackSession(

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run the project's tests: a Docker engine and the locally built emulator images are set up
+# first when they are missing (Debian, as root), then the package is installed with its test
+# extras in .venv and pytest runs. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/start-dockerd.sh
+bash scripts/build-test-images.sh
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q -e ".[test]"
+
+# Nothing in the test suite may leave this machine: a dead proxy catches what is not local.
+export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
+export http_proxy=$HTTP_PROXY https_proxy=$HTTPS_PROXY
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,91 @@
+"""Shared test helpers: where the test images are, and how to fail (CI) or skip (elsewhere)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_localstack import _http
+from pytest_localstack.runtimes import free_port
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+#: Images built by scripts/build-test-images.sh; they present the official images' interfaces.
+LOCALSTACK_IMAGE = os.environ.get(
+    "PYTEST_LOCALSTACK_TEST_LOCALSTACK_IMAGE", "pytest-localstack-test/localstack:latest"
+)
+MOTO_IMAGE = os.environ.get(
+    "PYTEST_LOCALSTACK_TEST_MOTO_IMAGE", "pytest-localstack-test/moto:latest"
+)
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose prerequisite is missing, but fail it in CI, where nothing may skip."""
+    if not condition:
+        if IN_CI:
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> object:
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as error:
+        require(False, f"no Docker engine answers ({error}); run scripts/start-dockerd.sh")
+    return client
+
+
+def _require_image(client: object, image: str) -> str:
+    import docker.errors
+
+    try:
+        client.images.get(image)  # type: ignore[attr-defined]
+    except docker.errors.ImageNotFound:
+        require(False, f"image {image} is missing; run scripts/build-test-images.sh")
+    return image
+
+
+@pytest.fixture(scope="session")
+def localstack_image(docker_client: object) -> str:
+    return _require_image(docker_client, LOCALSTACK_IMAGE)
+
+
+@pytest.fixture(scope="session")
+def moto_image(docker_client: object) -> str:
+    return _require_image(docker_client, MOTO_IMAGE)
+
+
+@pytest.fixture(scope="session")
+def external_moto_url() -> Iterator[str]:
+    """A moto server started by the tests, outside the plugin: an 'external' endpoint."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if _http.get(url + "/moto-api/")[0] == 200:
+                    break
+            except _http.ProbeFailed:
+                pass
+            assert process.poll() is None, "the external moto server exited"
+            assert time.monotonic() < deadline, "the external moto server did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
