@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -177,7 +178,12 @@ class Settings:
                 )
         for name in ("start_timeout", "stop_timeout"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value <= 0
+            ):
                 raise ConfigurationError(
                     f"{OPTIONS_BY_NAME[name].flag}: {value!r} is not a positive number of seconds"
                 )
@@ -325,7 +331,7 @@ def resolve_classic(
 
 
 def image_repository(image: str) -> str:
-    """``registry:5000/repo:tag`` -> ``registry:5000/repo``: drop the tag, keep a registry port."""
-    head, _, last = image.rpartition("/")
+    """``registry:5000/repo:tag`` -> ``registry:5000/repo``: drop tag and digest, keep a port."""
+    head, _, last = image.split("@", 1)[0].rpartition("/")
     name = last.split(":", 1)[0]
     return f"{head}/{name}" if head else name

@@ -28,8 +28,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "engine" not in metafunc.fixturenames:
         return
-    marker = metafunc.definition.get_closest_marker("emulators")
-    engines = [e for e, emulator in ENGINES.items() if marker is None or emulator in marker.args]
+    by_emulator = metafunc.definition.get_closest_marker("emulators")
+    by_name = metafunc.definition.get_closest_marker("engines")
+    engines = [
+        name
+        for name, emulator in ENGINES.items()
+        if (by_emulator is None or emulator in by_emulator.args)
+        and (by_name is None or name in by_name.args)
+    ]
     metafunc.parametrize("engine", engines, indirect=True, scope="module")
 
 

@@ -1,0 +1,426 @@
+"""Unit tests for :mod:`pytest_localstack.config`: precedence, validation, keys and images."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import pytest
+
+from pytest_localstack import config
+from pytest_localstack.exceptions import ConfigurationError, LocalstackError
+
+
+class FakePytestConfig:
+    """Just enough of :class:`pytest.Config` for :func:`config.resolve`."""
+
+    def __init__(self, cli: dict[str, Any] | None = None, ini: dict[str, Any] | None = None):
+        self.cli = cli or {}
+        self.ini = ini or {}
+
+    def getoption(self, name: str, default: Any = None) -> Any:
+        assert name.startswith("localstack_"), name
+        return self.cli.get(name[len("localstack_") :], default)
+
+    def getini(self, name: str) -> Any:
+        assert name.startswith("localstack_"), name
+        default: Any = [] if name == "localstack_env" else ""
+        return self.ini.get(name[len("localstack_") :], default)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for option in config.OPTIONS:
+        monkeypatch.delenv(option.env, raising=False)
+
+
+# -- the option table ---------------------------------------------------------------------------
+
+
+def test_option_names_follow_the_house_style() -> None:
+    for option in config.OPTIONS:
+        assert option.flag == "--localstack-" + option.name.replace("_", "-")
+        assert option.ini == "localstack_" + option.name
+        assert option.env == "PYTEST_LOCALSTACK_" + option.name.upper()
+        assert option.dest == "localstack_" + option.name
+    assert config.OPTIONS_BY_NAME["start_timeout"].flag == "--localstack-start-timeout"
+
+
+def test_option_defaults_match_the_settings_defaults() -> None:
+    defaults = config.Settings()
+    for option in config.OPTIONS:
+        assert getattr(defaults, option.name) == option.default, option.name
+
+
+# -- precedence: kwargs > CLI > ini > env > defaults ---------------------------------------------
+
+
+def test_defaults_without_any_source() -> None:
+    settings = config.resolve(FakePytestConfig())
+    assert settings == config.Settings()
+    assert settings.engine == "auto"
+    assert settings.emulator == "localstack"
+    assert settings.region == "us-east-1"
+    assert settings.start_timeout == 120.0
+    assert settings.pull is True
+    assert settings.share == "run"
+    assert settings.env == ()
+
+
+def test_resolve_without_pytest_config_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_REGION", "eu-west-1")
+    monkeypatch.setenv("PYTEST_LOCALSTACK_PULL", "false")
+    monkeypatch.setenv("PYTEST_LOCALSTACK_START_TIMEOUT", "7.5")
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENV", "A=1,B=two")
+    settings = config.resolve(None)
+    assert settings.region == "eu-west-1"
+    assert settings.pull is False
+    assert settings.start_timeout == 7.5
+    assert settings.env == (("A", "1"), ("B", "two"))
+
+
+def test_ini_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_REGION", "eu-west-1")
+    monkeypatch.setenv("PYTEST_LOCALSTACK_SHARE", "worker")
+    settings = config.resolve(FakePytestConfig(ini={"region": "ap-south-1"}))
+    assert settings.region == "ap-south-1"
+    assert settings.share == "worker"  # no ini value: the environment still applies
+
+
+def test_cli_beats_ini_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_REGION", "eu-west-1")
+    fake = FakePytestConfig(
+        cli={"region": "us-west-2", "start_timeout": "30"},
+        ini={"region": "ap-south-1", "start_timeout": "60", "emulator": "moto"},
+    )
+    settings = config.resolve(fake)
+    assert settings.region == "us-west-2"
+    assert settings.start_timeout == 30.0
+    assert settings.emulator == "moto"
+
+
+def test_kwargs_beat_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_REGION", "eu-west-1")
+    fake = FakePytestConfig(cli={"region": "us-west-2"}, ini={"region": "ap-south-1"})
+    settings = config.resolve(fake, region="sa-east-1", start_timeout=5)
+    assert settings.region == "sa-east-1"
+    assert settings.start_timeout == 5
+
+
+def test_none_kwargs_fall_through_to_the_next_source() -> None:
+    fake = FakePytestConfig(cli={"region": "us-west-2"})
+    assert config.resolve(fake, region=None).region == "us-west-2"
+
+
+def test_false_kwarg_is_not_treated_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_PULL", "true")
+    assert config.resolve(None, pull=False).pull is False
+
+
+def test_empty_ini_value_falls_through_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENV", "X=1")
+    assert config.resolve(FakePytestConfig(ini={"env": []})).env == (("X", "1"),)
+
+
+def test_ini_env_linelist_is_parsed() -> None:
+    settings = config.resolve(FakePytestConfig(ini={"env": ["DEBUG=1", "SERVICES=s3,sqs=x"]}))
+    # commas split items too, so "sqs=x" becomes its own pair
+    assert settings.env == (("DEBUG", "1"), ("SERVICES", "s3"), ("sqs", "x"))
+
+
+def test_env_kwarg_as_mapping_is_sorted() -> None:
+    assert config.resolve(None, env={"B": 2, "A": "1"}).env == (("A", "1"), ("B", "2"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", True), ("yes", True), ("On", True), ("0", False), ("no", False), ("OFF", False)],
+)
+def test_boolean_spellings(monkeypatch: pytest.MonkeyPatch, text: str, expected: bool) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_PULL", text)
+    assert config.resolve(None).pull is expected
+
+
+def test_extra_setting_kwargs_are_applied() -> None:
+    settings = config.resolve(
+        None, kinesis_error_probability=0.25, container_name="c1", auto_remove=False
+    )
+    assert settings.kinesis_error_probability == 0.25
+    assert settings.container_name == "c1"
+    assert settings.auto_remove is False
+
+
+def test_settings_are_frozen() -> None:
+    settings = config.resolve(None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.region = "eu-west-1"  # type: ignore[misc]
+
+
+# -- validation: exact messages -----------------------------------------------------------------
+
+
+def _error(**kwargs: Any) -> str:
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve(None, **kwargs)
+    assert isinstance(excinfo.value, LocalstackError)
+    assert isinstance(excinfo.value, ValueError)
+    return str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "engine",
+            "bogus",
+            "--localstack-engine: invalid value 'bogus'; choose from auto, docker, process, "
+            "external",
+        ),
+        (
+            "emulator",
+            "minio",
+            "--localstack-emulator: invalid value 'minio'; choose from localstack, moto",
+        ),
+        ("share", "sometimes", "--localstack-share: invalid value 'sometimes'; choose from run, worker"),
+    ],
+)
+def test_bad_choices(name: str, value: str, message: str) -> None:
+    assert _error(**{name: value}) == message
+
+
+def test_bad_choice_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENGINE", "kubernetes")
+    with pytest.raises(ConfigurationError, match="invalid value 'kubernetes'; choose from auto"):
+        config.resolve(None)
+
+
+@pytest.mark.parametrize("name", ["start_timeout", "stop_timeout"])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0, "0"), (-1, "-1"), ("-1", "-1.0"), (True, "True"), ("nan", "nan"), ("inf", "inf")],
+)
+def test_non_positive_timeouts(name: str, value: object, shown: str) -> None:
+    flag = "--localstack-" + name.replace("_", "-")
+    assert _error(**{name: value}) == f"{flag}: {shown} is not a positive number of seconds"
+
+
+def test_unparsable_timeout() -> None:
+    assert _error(start_timeout="soon") == (
+        "--localstack-start-timeout: invalid value 'soon': could not convert string to float: "
+        "'soon'"
+    )
+
+
+@pytest.mark.parametrize("name", ["kinesis_error_probability", "dynamodb_error_probability"])
+@pytest.mark.parametrize(("value", "shown"), [(1.5, "1.5"), (-0.1, "-0.1"), (True, "True")])
+def test_bad_probabilities(name: str, value: object, shown: str) -> None:
+    assert _error(**{name: value}) == (
+        f"{name}: {shown} is not a probability; use a number from 0.0 to 1.0"
+    )
+
+
+@pytest.mark.parametrize("value", [0.0, 0.5, 1.0, 1])
+def test_valid_probabilities(value: float) -> None:
+    assert config.resolve(None, kinesis_error_probability=value).kinesis_error_probability == value
+
+
+def test_bad_container_log_level() -> None:
+    assert _error(container_log_level="loud") == (
+        "container_log_level: 'loud' is not a logging level; use e.g. logging.DEBUG"
+    )
+
+
+@pytest.mark.parametrize("region", ["us-east1", "mars-1", "nowhere", "US-EAST-1", ""])
+def test_bad_region(region: str) -> None:
+    assert _error(region=region) == (
+        f"--localstack-region: {region!r} is not an AWS region name; "
+        "use one like us-east-1 or eu-west-1"
+    )
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "cn-north-1", "us-gov-west-1"])
+def test_good_regions(region: str) -> None:
+    assert config.resolve(None, region=region).region == region
+
+
+def test_external_engine_needs_an_endpoint() -> None:
+    assert _error(engine="external") == (
+        "--localstack-engine=external needs an endpoint: set --localstack-endpoint URL "
+        "(or the localstack_endpoint ini key)"
+    )
+
+
+def test_external_engine_with_endpoint() -> None:
+    settings = config.resolve(None, engine="external", endpoint="http://127.0.0.1:4566")
+    assert settings.endpoint == "http://127.0.0.1:4566"
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["localhost:4566", "ftp://h:1", "http://", "http://h:1/path", "http://a b:1"]
+)
+def test_bad_endpoint_url(endpoint: str) -> None:
+    assert _error(endpoint=endpoint) == (
+        f"--localstack-endpoint: {endpoint!r} is not a URL like http://host:4566"
+    )
+
+
+@pytest.mark.parametrize("endpoint", ["http://h:1", "https://host.example:4566/", "http://h"])
+def test_good_endpoint_url(endpoint: str) -> None:
+    assert config.resolve(None, endpoint=endpoint).endpoint == endpoint
+
+
+@pytest.mark.parametrize(
+    ("value", "item"), [("FOO", "FOO"), ("A=1,FOO", "FOO"), ("=bar", "=bar")]
+)
+def test_bad_env_item(value: str, item: str) -> None:
+    assert _error(env=value) == (
+        f"--localstack-env: invalid value {value!r}: {item!r} is not KEY=VALUE"
+    )
+
+
+def test_bad_boolean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_PULL", "maybe")
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve(None)
+    assert str(excinfo.value) == (
+        "--localstack-pull: invalid value 'maybe': 'maybe' is not a boolean; use true or false"
+    )
+
+
+def test_unknown_setting() -> None:
+    assert _error(colour="blue") == "unknown setting 'colour'"
+
+
+def test_validation_also_guards_direct_construction() -> None:
+    with pytest.raises(ConfigurationError, match="choose from run, worker"):
+        config.Settings(share="never")
+
+
+# -- endpoint_key -------------------------------------------------------------------------------
+
+
+def test_endpoint_key_is_stable() -> None:
+    first = config.resolve(None).endpoint_key()
+    assert first == config.resolve(None).endpoint_key()
+    assert len(first) == 16
+    assert int(first, 16) >= 0  # hexadecimal
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"region": "eu-west-1"},
+        {"start_timeout": 1.0},
+        {"stop_timeout": 99.0},
+        {"pull": False},
+        {"share": "worker"},
+        {"container_log_level": logging.INFO},
+    ],
+)
+def test_endpoint_key_ignores_identity_and_timeouts(changes: dict[str, Any]) -> None:
+    assert config.resolve(None, **changes).endpoint_key() == config.resolve(None).endpoint_key()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"image": "localstack/localstack:3.0"},
+        {"env": "DEBUG=1"},
+        {"kinesis_error_probability": 0.5},
+        {"dynamodb_error_probability": 0.5},
+        {"emulator": "moto"},
+        {"engine": "docker"},
+        {"network": "host"},
+        {"endpoint": "http://127.0.0.1:4566"},
+        {"use_ssl": True},
+    ],
+)
+def test_endpoint_key_sees_what_changes_the_emulator(changes: dict[str, Any]) -> None:
+    assert config.resolve(None, **changes).endpoint_key() != config.resolve(None).endpoint_key()
+
+
+def test_endpoint_key_ignores_env_order() -> None:
+    one = config.resolve(None, env="A=1,B=2").endpoint_key()
+    assert one == config.resolve(None, env="B=2,A=1").endpoint_key()
+    assert one != config.resolve(None, env="A=1,B=3").endpoint_key()
+
+
+def test_endpoint_key_uses_the_effective_image() -> None:
+    explicit = config.resolve(None, image=config.DEFAULT_LOCALSTACK_IMAGE).endpoint_key()
+    assert explicit == config.resolve(None).endpoint_key()
+
+
+# -- images -------------------------------------------------------------------------------------
+
+
+def test_image_for_emulator_defaults() -> None:
+    assert config.resolve(None).image_for_emulator == "localstack/localstack:4.14"
+    assert config.resolve(None, emulator="moto").image_for_emulator == "motoserver/moto:latest"
+    assert config.resolve(None, emulator="moto", image="my/moto:1").image_for_emulator == (
+        "my/moto:1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("localstack/localstack:4.14", "localstack/localstack"),
+        ("localstack/localstack", "localstack/localstack"),
+        ("localstack", "localstack"),
+        ("moto:latest", "moto"),
+        ("reg:5000/ls/localstack:1.0", "reg:5000/ls/localstack"),
+        ("reg:5000/localstack", "reg:5000/localstack"),
+        ("reg.example.com:5000/a/b/c:tag", "reg.example.com:5000/a/b/c"),
+        ("localstack/localstack@sha256:" + "a" * 64, "localstack/localstack"),
+        ("localstack/localstack:4.14@sha256:" + "b" * 64, "localstack/localstack"),
+    ],
+)
+def test_image_repository(image: str, repository: str) -> None:
+    assert config.image_repository(image) == repository
+
+
+def test_resolve_classic_maps_the_classic_names() -> None:
+    settings = config.resolve_classic(None, region_name="eu-west-1", pull_image=False)
+    assert settings.region == "eu-west-1"
+    assert settings.pull is False
+    assert settings.image == ""
+
+
+def test_resolve_classic_without_version_keeps_the_image() -> None:
+    settings = config.resolve_classic(None, image="reg:5000/ls/localstack:1.0")
+    assert settings.image_for_emulator == "reg:5000/ls/localstack:1.0"
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (None, "localstack/localstack:3.8"),
+        ("reg:5000/ls/localstack:1.0", "reg:5000/ls/localstack:3.8"),
+        ("reg:5000/localstack", "reg:5000/localstack:3.8"),
+        ("localstack/localstack", "localstack/localstack:3.8"),
+    ],
+)
+def test_resolve_classic_version_replaces_the_tag(image: str | None, expected: str) -> None:
+    settings = config.resolve_classic(None, localstack_version="3.8", image=image)
+    assert settings.image == expected
+    assert settings.image_for_emulator == expected
+
+
+def test_resolve_classic_version_beats_cli_image() -> None:
+    fake = FakePytestConfig(cli={"image": "mirror.local:5000/localstack/localstack:4.0"})
+    settings = config.resolve_classic(fake, localstack_version="4.1")
+    assert settings.image == "mirror.local:5000/localstack/localstack:4.1"
+
+
+def test_resolve_classic_kwargs_beat_cli() -> None:
+    fake = FakePytestConfig(cli={"region": "us-west-2", "pull": "true"})
+    settings = config.resolve_classic(fake, region_name="eu-west-1", pull_image=False)
+    assert (settings.region, settings.pull) == ("eu-west-1", False)
+
+
+def test_resolve_classic_validates() -> None:
+    with pytest.raises(ConfigurationError, match="'us-east1' is not an AWS region name"):
+        config.resolve_classic(None, region_name="us-east1")
