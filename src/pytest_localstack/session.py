@@ -262,7 +262,10 @@ class RunningSession:
 
 def _endpoint_from_hostname(hostname: str, use_ssl: bool) -> Endpoint:
     scheme = "https" if use_ssl else "http"
-    address = hostname.split("://", 1)[1] if "://" in hostname else hostname
+    if "://" in hostname:
+        scheme, address = hostname.split("://", 1)
+    else:
+        address = hostname
     address = address.rstrip("/")
     if ":" not in address:
         address += ":4566"

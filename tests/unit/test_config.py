@@ -184,7 +184,11 @@ def _error(**kwargs: Any) -> str:
             "minio",
             "--localstack-emulator: invalid value 'minio'; choose from localstack, moto",
         ),
-        ("share", "sometimes", "--localstack-share: invalid value 'sometimes'; choose from run, worker"),
+        (
+            "share",
+            "sometimes",
+            "--localstack-share: invalid value 'sometimes'; choose from run, worker",
+        ),
     ],
 )
 def test_bad_choices(name: str, value: str, message: str) -> None:
@@ -272,9 +276,7 @@ def test_good_endpoint_url(endpoint: str) -> None:
     assert config.resolve(None, endpoint=endpoint).endpoint == endpoint
 
 
-@pytest.mark.parametrize(
-    ("value", "item"), [("FOO", "FOO"), ("A=1,FOO", "FOO"), ("=bar", "=bar")]
-)
+@pytest.mark.parametrize(("value", "item"), [("FOO", "FOO"), ("A=1,FOO", "FOO"), ("=bar", "=bar")])
 def test_bad_env_item(value: str, item: str) -> None:
     assert _error(env=value) == (
         f"--localstack-env: invalid value {value!r}: {item!r} is not KEY=VALUE"

@@ -42,6 +42,8 @@ _PATH_STYLE = botocore.config.Config(s3={"addressing_style": "path"})
 
 #: The sessions whose patches are active, innermost last.
 _active: list[RunningSession] = []
+#: What ``create_client`` and ``send`` were before the outermost patch, to put back exactly.
+_replaced: list[tuple[Callable[..., Any], Callable[..., Any]]] = []
 
 
 @pytest_localstack_hookimpl
@@ -62,7 +64,12 @@ def redirected_client_arguments(
     arguments.update(session.credentials())
     arguments["aws_session_token"] = None
     config = arguments.get("config")
-    arguments["config"] = _PATH_STYLE.merge(config) if config is not None else _PATH_STYLE
+    if config is None:
+        arguments["config"] = _PATH_STYLE
+    else:
+        # Config.merge replaces the whole s3 dict: keep path style unless the caller chose one.
+        s3 = {"addressing_style": "path", **(config.s3 or {})}
+        arguments["config"] = config.merge(botocore.config.Config(s3=s3))
     return arguments
 
 
@@ -170,6 +177,9 @@ def _patched(session: RunningSession) -> Iterator[None]:
     import boto3
 
     if not _active:
+        _replaced.append(
+            (botocore.session.Session.create_client, botocore.httpsession.URLLib3Session.send)
+        )
         _install(_patched_create_client, _guarded_send)
     _active.append(session)
     saved_default_session = boto3.DEFAULT_SESSION
@@ -180,7 +190,7 @@ def _patched(session: RunningSession) -> Iterator[None]:
         boto3.DEFAULT_SESSION = saved_default_session
         _active.remove(session)
         if not _active:
-            _install(_ORIGINAL_CREATE_CLIENT, _ORIGINAL_SEND)
+            _install(*_replaced.pop())
 
 
 def _install(create_client: Callable[..., Any], send: Callable[..., Any]) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
 import threading
 import urllib.parse
+import warnings
 from typing import Any
 
 from pytest_localstack.config import Settings
@@ -25,25 +27,49 @@ logger = logging.getLogger("pytest_localstack.docker")
 _LOCAL_NAMES = ("", "localhost", "127.0.0.1", "::1")
 
 
+#: Clients made here, one per engine address, kept open for the life of the process.
+_clients: dict[str, Any] = {}
+
+
 def connect(docker_client: Any = None, base_url: str = "") -> Any:
     """A docker client that answers a ping, or :class:`EngineUnavailableError`."""
     import docker
 
+    if docker_client is None and base_url in _clients:
+        return _clients[base_url]
     where = base_url or os.environ.get("DOCKER_HOST") or "the default socket"
+    client = docker_client
+    failure = ""
     try:
-        if docker_client is None:
-            docker_client = (
-                docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
-            )
-        docker_client.ping()
+        if client is None:
+            client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+        client.ping()
     except Exception as error:
+        failure = str(error) or type(error).__name__
+    if failure:
+        if client is not None and docker_client is None:
+            client.close()
+        _collect_leaked_sockets()
         raise EngineUnavailableError(
-            f"cannot reach a Docker engine at {where}: {error}. Start Docker (or set "
+            f"cannot reach a Docker engine at {where}: {failure}. Start Docker (or set "
             "DOCKER_HOST), or run without it: --localstack-engine=process runs the embedded "
             'moto server (pip install "pytest-localstack[moto]"), --localstack-endpoint URL '
             "attaches to a running emulator."
-        ) from None
-    return docker_client
+        )
+    if docker_client is None:
+        _clients[base_url] = client
+    return client
+
+
+def _collect_leaked_sockets() -> None:
+    """The docker SDK leaves the socket of a failed first request unclosed; close it quietly.
+
+    Without this, a suite that turns warnings into errors fails on a ResourceWarning merely
+    because Docker is not running.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def engine_host(docker_client: Any) -> str:

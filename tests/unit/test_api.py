@@ -1,0 +1,156 @@
+"""The public API: ``__all__``, the plugin registry and its historic hook."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import pytest_localstack
+from pytest_localstack import plugin
+from pytest_localstack.hookspecs import pytest_localstack_hookimpl
+
+DOCUMENTED_API = {
+    "LocalstackError",
+    "LocalstackSession",
+    "RunningSession",
+    "__version__",
+    "patch_fixture",
+    "plugin",
+    "pytest_localstack_hookimpl",
+    "session_fixture",
+}
+
+MISSING_MODULE = "pytest_localstack_tests_no_such_plugin_module"
+
+
+def test_all_is_the_documented_api() -> None:
+    assert set(pytest_localstack.__all__) == DOCUMENTED_API
+    assert len(pytest_localstack.__all__) == len(DOCUMENTED_API)  # no duplicates
+    for name in pytest_localstack.__all__:
+        assert hasattr(pytest_localstack, name), name
+
+
+def test_star_import_gives_exactly_the_api() -> None:
+    namespace: dict[str, Any] = {}
+    exec("from pytest_localstack import *", namespace)
+    assert set(namespace) - {"__builtins__"} == DOCUMENTED_API
+
+
+def test_public_names_are_the_real_objects() -> None:
+    from pytest_localstack import exceptions, fixtures, hookspecs, session
+
+    assert pytest_localstack.LocalstackError is exceptions.LocalstackError
+    assert pytest_localstack.RunningSession is session.RunningSession
+    assert pytest_localstack.LocalstackSession is session.LocalstackSession
+    assert issubclass(pytest_localstack.LocalstackSession, pytest_localstack.RunningSession)
+    assert pytest_localstack.patch_fixture is fixtures.patch_fixture
+    assert pytest_localstack.session_fixture is fixtures.session_fixture
+    assert pytest_localstack.pytest_localstack_hookimpl is hookspecs.pytest_localstack_hookimpl
+    assert pytest_localstack.plugin is plugin
+    assert isinstance(pytest_localstack.__version__, str)
+    assert pytest_localstack.__version__
+
+
+def test_every_error_is_a_localstack_error() -> None:
+    from pytest_localstack import exceptions
+
+    errors = [
+        value
+        for value in vars(exceptions).values()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    ]
+    assert len(errors) > 5
+    assert all(issubclass(error, pytest_localstack.LocalstackError) for error in errors)
+
+
+# -- register_plugin_module ---------------------------------------------------------------------
+
+
+def test_optional_missing_plugin_is_silent(recwarn: pytest.WarningsRecorder) -> None:
+    assert plugin.register_plugin_module(MISSING_MODULE, required=False) is None
+    assert plugin.manager.get_plugin(MISSING_MODULE) is None
+    assert len(recwarn) == 0
+
+
+def test_required_missing_plugin_raises() -> None:
+    with pytest.raises(ImportError, match=MISSING_MODULE):
+        plugin.register_plugin_module(MISSING_MODULE, required=True)
+    with pytest.raises(ImportError, match=MISSING_MODULE):
+        plugin.register_plugin_module(MISSING_MODULE)  # required is the default
+    assert plugin.manager.get_plugin(MISSING_MODULE) is None
+
+
+def test_optional_plugin_with_a_broken_import_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``sys.modules[name] = None`` makes ``import name`` raise ImportError."""
+    monkeypatch.setitem(sys.modules, "pytest_localstack_tests_blocked_plugin", None)
+    plugin.register_plugin_module("pytest_localstack_tests_blocked_plugin", required=False)
+    assert plugin.manager.get_plugin("pytest_localstack_tests_blocked_plugin") is None
+
+
+@pytest.fixture
+def plugin_module(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
+    """An importable plugin module whose hooks record their calls; unregistered afterwards."""
+    name = "pytest_localstack_tests_recording_plugin"
+    module = types.ModuleType(name)
+    module.calls = []  # type: ignore[attr-defined]
+
+    @pytest_localstack_hookimpl
+    def contribute_to_module(pytest_localstack: types.ModuleType) -> None:
+        module.calls.append(pytest_localstack)  # type: ignore[attr-defined]
+
+    module.contribute_to_module = contribute_to_module  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, name, module)
+    yield module
+    if plugin.manager.is_registered(module):
+        plugin.manager.unregister(module)
+
+
+def test_register_plugin_module(plugin_module: types.ModuleType) -> None:
+    plugin.register_plugin_module(plugin_module.__name__)
+    assert plugin.manager.get_plugin(plugin_module.__name__) is plugin_module
+    plugin.register_plugin_module(plugin_module.__name__)  # twice is fine
+    assert plugin.manager.get_plugin(plugin_module.__name__) is plugin_module
+
+
+def test_contribute_to_module_is_historic(plugin_module: types.ModuleType) -> None:
+    """A plugin registered long after ``import pytest_localstack`` is still called with it."""
+    assert plugin_module.calls == []  # type: ignore[attr-defined]
+    plugin.register_plugin_module(plugin_module.__name__)
+    assert plugin_module.calls == [pytest_localstack]  # type: ignore[attr-defined]
+    assert plugin_module.calls[0] is sys.modules["pytest_localstack"]  # type: ignore[attr-defined]
+
+
+def test_builtin_plugins_are_registered_once() -> None:
+    plugin.load_builtin_plugins()
+    plugin.load_builtin_plugins()
+    from pytest_localstack.contrib import boto3 as contrib_boto3
+    from pytest_localstack.contrib import botocore as contrib_botocore
+
+    assert plugin.manager.is_registered(contrib_botocore)
+    assert plugin.manager.is_registered(contrib_boto3)
+    names = [name for name, _ in plugin.manager.list_name_plugin()]
+    assert names.count("pytest_localstack.contrib.botocore") == 1
+
+
+def test_every_hookspec_is_documented() -> None:
+    from pytest_localstack import hookspecs
+
+    names = [
+        "contribute_to_module",
+        "contribute_to_session",
+        "session_starting",
+        "session_started",
+        "session_stopping",
+        "session_stopped",
+    ]
+    for name in names:
+        assert hasattr(plugin.manager.hook, name), name
+        doc = getattr(hookspecs, name).__doc__
+        assert doc
+        assert ".. versionadded::" in doc
