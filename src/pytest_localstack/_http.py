@@ -7,6 +7,7 @@ or the dead proxy the test machine uses) must not be consulted for them.
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -25,3 +26,13 @@ def get(url: str, timeout: float = 2.0) -> tuple[int, bytes, dict[str, str]]:
         return error.code, error.read(), dict(error.headers.items())
     except (OSError, ValueError) as error:
         raise ProbeFailed(str(error)) from error
+
+
+def proxy_for(url: str) -> str:
+    """The proxy that botocore would use for ``url`` from the environment, or ""."""
+    parsed = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parsed.scheme, "")
+    if not proxy or urllib.request.proxy_bypass(parsed.netloc):
+        return ""
+    return proxy

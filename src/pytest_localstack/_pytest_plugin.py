@@ -5,6 +5,8 @@ Kept thin: Docker, botocore and the runtimes are imported only when a test uses 
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,9 @@ from pytest_localstack.exceptions import LocalstackError
 if TYPE_CHECKING:
     from pytest_localstack.coordinator import Coordinator
     from pytest_localstack.session import LocalstackSession
+
+#: The resource fixtures (``s3_bucket``, ``make_s3_bucket``, ...); light to import.
+pytest_plugins = ["pytest_localstack._resource_fixtures"]
 
 SETTINGS_KEY = pytest.StashKey[localstack_config.Settings]()
 COORDINATOR_KEY = pytest.StashKey["Coordinator"]()
@@ -58,7 +63,29 @@ def coordinator_for(pytest_config: pytest.Config) -> Coordinator:
             )
         else:
             pytest_config.stash[COORDINATOR_KEY] = Coordinator.create()
+            _stop_gracefully_on_sigterm(pytest_config)
     return pytest_config.stash[COORDINATOR_KEY]
+
+
+def _stop_gracefully_on_sigterm(pytest_config: pytest.Config) -> None:
+    """Turn the first SIGTERM into KeyboardInterrupt, so that sessionfinish stops the emulators.
+
+    Only where nobody else handles SIGTERM; a second SIGTERM kills as usual.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt("SIGTERM")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    pytest_config.add_cleanup(restore)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -92,12 +119,21 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from pytest_localstack._http import proxy_for
+
     coordinator = config.stash.get(COORDINATOR_KEY, None)
     for endpoint in coordinator.stopped if coordinator is not None else ():
         terminalreporter.write_line(
             f"localstack: {endpoint.engine} {endpoint.emulator} {endpoint.version} "
             f"served {endpoint.url}"
         )
+        proxy = proxy_for(endpoint.url)
+        if proxy:
+            terminalreporter.write_line(
+                f"localstack: warning: botocore sends requests for {endpoint.url} through the "
+                f"proxy {proxy}; add the emulator's host to NO_PROXY",
+                yellow=True,
+            )
 
 
 @pytest.fixture

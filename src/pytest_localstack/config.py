@@ -110,6 +110,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("endpoint", "URL of an emulator that someone else runs (engine external)", ""),
     Option(
+        "port",
+        "host port the emulator listens on (0 picks a free port; a fixed one must be free)",
+        0,
+        parse=int,
+    ),
+    Option(
         "start_timeout",
         "seconds to wait for the emulator to become ready",
         120.0,
@@ -156,6 +162,7 @@ class Settings:
     image: str = ""
     network: str = ""
     endpoint: str = ""
+    port: int = 0
     start_timeout: float = 120.0
     stop_timeout: float = 10.0
     region: str = DEFAULT_REGION
@@ -197,6 +204,15 @@ class Settings:
                 raise ConfigurationError(
                     f"{name}: {value!r} is not a probability; use a number from 0.0 to 1.0"
                 )
+        if (
+            isinstance(self.port, bool)
+            or not isinstance(self.port, int)
+            or not (0 <= self.port <= 65535)
+        ):
+            raise ConfigurationError(
+                f"--localstack-port: {self.port!r} is not a port; use 1 to 65535, or 0 for a "
+                "free one"
+            )
         if not isinstance(self.container_log_level, int):
             raise ConfigurationError(
                 f"container_log_level: {self.container_log_level!r} is not a logging level; "
@@ -232,6 +248,7 @@ class Settings:
             "image": self.image_for_emulator,
             "network": self.network,
             "endpoint": self.endpoint,
+            "port": self.port,
             "env": sorted(self.env),
             "kinesis_error_probability": self.kinesis_error_probability,
             "dynamodb_error_probability": self.dynamodb_error_probability,

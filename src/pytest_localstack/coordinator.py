@@ -2,7 +2,8 @@
 
 The first process that needs an emulator takes the lock, starts it, and records its endpoint in
 a state file; the others wait on the lock and attach. The process that owns the run directory
-(the xdist controller, or the only process) stops everything recorded there when the run ends.
+(the xdist controller, or the only process) stops everything recorded there when the run ends;
+if that process is killed, the run's watchdog does it instead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -17,24 +20,23 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS
 from pytest_localstack.exceptions import LocalstackError, StartupError
-from pytest_localstack.runtimes import (
-    LABEL,
-    LABEL_CONFIG,
-    LABEL_OWNER_PID,
-    LABEL_RUN,
-    Endpoint,
-    choose_engine,
-    runtime_for,
-)
+from pytest_localstack.runtimes import Endpoint, choose_engine, make_labels, runtime_for
 
 logger = logging.getLogger("pytest_localstack.coordinator")
 
 _STATE_SUFFIX = ".endpoint.json"
+_PENDING_SUFFIX = ".pending.json"
 _FAILED_SUFFIX = ".failed.txt"
+_OWNER_FILE = "owner"
+_WATCHDOG_FILE = "watchdog.pid"
 _LOCK_MARGIN = 60.0
+
+#: Watchdogs started by this process; kept so that they are not reported as leaked.
+_watchdogs: list[subprocess.Popen[bytes]] = []
 
 
 class Coordinator:
@@ -49,9 +51,15 @@ class Coordinator:
 
     @classmethod
     def create(cls) -> Coordinator:
-        """A coordinator with a fresh run directory, for the process that owns the run."""
+        """A coordinator with a fresh run directory, owned by this process."""
         run_dir = Path(tempfile.mkdtemp(prefix="pytest-localstack-run-"))
+        (run_dir / _OWNER_FILE).write_text(owner_token())
         return cls(run_dir, run_id=uuid.uuid4().hex[:12])
+
+    @property
+    def owner(self) -> str:
+        """The owner token of the process whose end ends the run."""
+        return (self.run_dir / _OWNER_FILE).read_text()
 
     def key(self, settings: Settings) -> str:
         key = settings.endpoint_key()
@@ -75,6 +83,7 @@ class Coordinator:
                 if endpoint is None:
                     endpoint = self._start(settings, key, docker_client, failed)
                     _write_atomically(state, endpoint.to_json())
+                    (self.run_dir / (key + _PENDING_SUFFIX)).unlink(missing_ok=True)
         except Timeout:
             raise StartupError(
                 f"waited {settings.start_timeout + _LOCK_MARGIN:g} s for another worker to start "
@@ -92,10 +101,8 @@ class Coordinator:
         except (ValueError, TypeError) as error:
             logger.warning("ignoring unreadable state file %s: %s", state, error)
             return None
-        if (
-            runtime_for(endpoint.engine, docker_client).is_alive(endpoint)
-            and EMULATORS[endpoint.emulator].probe(endpoint.url).ready
-        ):
+        runtime = runtime_for(endpoint.engine, docker_client)
+        if runtime.is_alive(endpoint) and EMULATORS[endpoint.emulator].probe(endpoint.url).ready:
             return endpoint
         logger.warning("the emulator recorded in %s is gone; starting a new one", state)
         return None
@@ -103,31 +110,57 @@ class Coordinator:
     def _start(self, settings: Settings, key: str, docker_client: Any, failed: Path) -> Endpoint:
         engine = choose_engine(settings, docker_client)
         runtime = runtime_for(engine, docker_client)
-        labels = {
-            LABEL: "1",
-            LABEL_RUN: self.run_id,
-            LABEL_OWNER_PID: str(os.getppid() if self.worker_id else os.getpid()),
-            LABEL_CONFIG: key,
-        }
+        pending = self.run_dir / (key + _PENDING_SUFFIX)
+        if engine != "external":
+            self._ensure_watchdog()
         try:
-            return runtime.start(settings, EMULATORS[settings.emulator], labels)
+            return runtime.start(
+                settings,
+                EMULATORS[settings.emulator],
+                make_labels(self.run_id, self.owner, key),
+                on_spawn=lambda endpoint: _write_atomically(pending, endpoint.to_json()),
+            )
         except LocalstackError as error:
             _write_atomically(failed, str(error))
             raise
 
+    def _ensure_watchdog(self) -> None:
+        """Start the run's watchdog once: it stops the run's emulators if the owner is killed."""
+        marker = self.run_dir / _WATCHDOG_FILE
+        if marker.exists():
+            return
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pytest_localstack._watchdog", str(self.run_dir), self.run_id],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        _watchdogs.append(process)
+        marker.write_text(str(process.pid))
+
+    def recorded_endpoints(self) -> list[Endpoint]:
+        """Every emulator that a process of this run started or is starting."""
+        endpoints = []
+        for path in sorted(self.run_dir.glob("*.json")):
+            if not path.name.endswith((_STATE_SUFFIX, _PENDING_SUFFIX)):
+                continue
+            try:
+                endpoints.append(Endpoint.from_json(path.read_text()))
+            except (OSError, ValueError, TypeError):
+                continue
+        return endpoints
+
     def stop_all(self, timeout: float = 10.0) -> list[Endpoint]:
         """Stop every emulator that any process of this run recorded, then forget the run."""
         stopped = []
-        for state in sorted(self.run_dir.glob("*" + _STATE_SUFFIX)):
-            try:
-                endpoint = Endpoint.from_json(state.read_text())
-            except (OSError, ValueError, TypeError):
-                continue
+        for endpoint in self.recorded_endpoints():
             try:
                 runtime_for(endpoint.engine).stop(endpoint, timeout)
             except LocalstackError as error:
-                logger.warning("could not stop %s: %s", endpoint.url, error)
-            stopped.append(endpoint)
+                logger.warning("could not stop %s: %s", endpoint.url or endpoint.handle, error)
+            if endpoint.url:
+                stopped.append(endpoint)
         self.stopped.extend(stopped)
         self._endpoints.clear()
         shutil.rmtree(self.run_dir, ignore_errors=True)

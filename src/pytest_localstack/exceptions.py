@@ -36,6 +36,17 @@ class EngineUnavailableError(LocalstackError):
     """The runtime that should run the emulator is not available (no Docker, no moto)."""
 
 
+class PortInUseError(LocalstackError):
+    """The fixed port asked for with ``--localstack-port`` is taken."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.port = port
+        super().__init__(
+            f"port {port} on {host} is already in use (another emulator?); stop what listens "
+            "there, choose another --localstack-port, or leave it unset (0) for a free port"
+        )
+
+
 class ImageNotFoundError(LocalstackError):
     """The emulator image is missing and could not (or may not) be pulled."""
 

@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 
 from pytest_localstack import config
+from pytest_localstack._http import proxy_for
 from pytest_localstack.exceptions import ConfigurationError
 from pytest_localstack.session import LocalstackSession, ServicesArg
 
 SCOPES = ("function", "class", "module", "package", "session")
 PLUGIN_NAME = "localstack"
+
+logger = logging.getLogger(__name__)
 
 
 def _check_scope(scope: str) -> None:
@@ -50,6 +53,14 @@ def shared_session(
         **kwargs,
     )
     session.start()
+    proxy = proxy_for(session.endpoint.url)
+    if proxy:
+        logger.warning(
+            "botocore will send requests for %s through the proxy %s from the environment; "
+            "add the emulator's host to NO_PROXY",
+            session.endpoint.url,
+            proxy,
+        )
     try:
         yield session
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from pytest_localstack import config, plugin
+from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Emulator
 from pytest_localstack.exceptions import (
@@ -26,14 +26,7 @@ from pytest_localstack.exceptions import (
     ServiceError,
     StartTimeoutError,
 )
-from pytest_localstack.runtimes import (
-    LABEL,
-    LABEL_OWNER_PID,
-    LABEL_RUN,
-    Endpoint,
-    choose_engine,
-    runtime_for,
-)
+from pytest_localstack.runtimes import Endpoint, choose_engine, make_labels, runtime_for
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +345,7 @@ class LocalstackSession(RunningSession):
         if self._endpoint_provider is not None:
             return self._endpoint_provider(settings)
         engine = choose_engine(settings, self.docker_client)
-        labels = {LABEL: "1", LABEL_RUN: "standalone", LABEL_OWNER_PID: str(os.getpid())}
+        labels = make_labels("standalone", owner_token())
         emulator = EMULATORS[settings.emulator]
         self._owned = runtime_for(engine, self.docker_client).start(settings, emulator, labels)
         return self._owned

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -16,8 +17,24 @@ if TYPE_CHECKING:
 
 LABEL = "pytest-localstack"
 LABEL_RUN = "pytest-localstack.run"
-LABEL_OWNER_PID = "pytest-localstack.owner-pid"
+LABEL_OWNER = "pytest-localstack.owner"
+LABEL_HOST = "pytest-localstack.host"
 LABEL_CONFIG = "pytest-localstack.config"
+
+
+def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]:
+    """Labels that tie a container or process to its run and owner, so that strays are found.
+
+    ``owner`` is a :func:`pytest_localstack._processes.owner_token` of the process whose end
+    ends the run (the xdist controller).
+    """
+    return {
+        LABEL: "1",
+        LABEL_RUN: run_id,
+        LABEL_OWNER: owner,
+        LABEL_HOST: socket.gethostname(),
+        LABEL_CONFIG: config_key,
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +66,27 @@ class Endpoint:
         return self.url.split("://", 1)[1].rstrip("/")
 
 
+def ignore_spawn(endpoint: Endpoint) -> None:
+    """The default ``on_spawn``: nothing records emulators that are still starting."""
+
+
 class Runtime(Protocol):
     """Starts and stops emulators of one kind."""
 
     name: str
 
-    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
-        """Start an emulator and return once it answers its readiness probe."""
+    def start(
+        self,
+        settings: Settings,
+        emulator: Emulator,
+        labels: dict[str, str],
+        on_spawn: Callable[[Endpoint], None] = ignore_spawn,
+    ) -> Endpoint:
+        """Start an emulator and return once it answers its readiness probe.
+
+        ``on_spawn`` is called as soon as there is something to stop (a container id, a pid), so
+        that an emulator whose starter dies while it boots is still found and stopped.
+        """
 
     def stop(self, endpoint: Endpoint, timeout: float) -> None:
         """Stop an emulator that this or another process started; a gone one is fine."""
@@ -67,10 +98,15 @@ class Runtime(Protocol):
         """The emulator's last log lines, for error messages."""
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port that nothing listens on right now."""
+def free_port(host: str = "127.0.0.1", wanted: int = 0) -> int:
+    """``wanted`` if it is free on ``host``, or any free port when ``wanted`` is 0."""
+    from pytest_localstack.exceptions import PortInUseError
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, wanted))
+        except OSError:
+            raise PortInUseError(host, wanted) from None
         port: int = sock.getsockname()[1]
         return port
 

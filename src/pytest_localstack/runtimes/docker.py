@@ -9,8 +9,10 @@ import socket
 import threading
 import urllib.parse
 import warnings
+from collections.abc import Callable
 from typing import Any
 
+from pytest_localstack._processes import is_alive
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import Emulator
 from pytest_localstack.exceptions import (
@@ -19,7 +21,14 @@ from pytest_localstack.exceptions import (
     LocalstackError,
     StartupError,
 )
-from pytest_localstack.runtimes import Endpoint, free_port
+from pytest_localstack.runtimes import (
+    LABEL,
+    LABEL_HOST,
+    LABEL_OWNER,
+    Endpoint,
+    free_port,
+    ignore_spawn,
+)
 from pytest_localstack.runtimes._wait import wait_until_ready
 
 logger = logging.getLogger("pytest_localstack.docker")
@@ -98,13 +107,24 @@ class DockerRuntime:
             self._client = connect(self._given_client, base_url)
         return self._client
 
-    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
+    def start(
+        self,
+        settings: Settings,
+        emulator: Emulator,
+        labels: dict[str, str],
+        on_spawn: Callable[[Endpoint], None] = ignore_spawn,
+    ) -> Endpoint:
         client = self.client()
+        sweep_orphans(client)
         image = settings.image_for_emulator
         self._ensure_image(client, image, settings.pull)
         host = engine_host(client)
         host_network = settings.network == "host"
-        listen_port = free_port() if host_network else None
+        if host == "127.0.0.1" or host_network:
+            port = free_port(wanted=settings.port)
+        else:
+            port = settings.port  # a remote engine checks its own ports
+        listen_port = port if host_network else None
         environment = {
             **emulator.container_environment(settings, listen_port),
             **dict(settings.env),
@@ -119,7 +139,7 @@ class DockerRuntime:
         if host_network:
             run_kwargs["network_mode"] = "host"
         else:
-            run_kwargs["ports"] = {f"{emulator.container_port}/tcp": (host, None)}
+            run_kwargs["ports"] = {f"{emulator.container_port}/tcp": (host, port or None)}
             if settings.network not in ("", "bridge"):
                 run_kwargs["network"] = settings.network
         try:
@@ -130,9 +150,20 @@ class DockerRuntime:
                 "--localstack-network and --localstack-env."
             ) from None
         what = f"{emulator.name} container {container.short_id} ({image})"
+        docker_host = str(client.api.base_url) if self._given_client is not None else ""
+        on_spawn(
+            Endpoint(
+                url="",
+                emulator=emulator.name,
+                version="",
+                engine=self.name,
+                handle=container.id,
+                docker_host=docker_host,
+            )
+        )
         try:
             port = listen_port or self._published_port(container, emulator.container_port)
-            url = f"http://{host}:{port}"
+            url = f"{'https' if settings.use_ssl else 'http'}://{host}:{port}"
             _forward_logs(container, settings.container_log_level)
             probe = wait_until_ready(
                 emulator,
@@ -152,7 +183,7 @@ class DockerRuntime:
             version=probe.version,
             engine=self.name,
             handle=container.id,
-            docker_host=str(client.api.base_url) if self._given_client is not None else "",
+            docker_host=docker_host,
             remove_on_stop=settings.auto_remove,
         )
 
@@ -225,6 +256,24 @@ class DockerRuntime:
                 _tail(container),
             )
         return int(bindings[0]["HostPort"])
+
+
+def sweep_orphans(client: Any) -> list[str]:
+    """Remove containers of this host whose owning pytest process is gone (killed runs).
+
+    Runs before every start, so a run killed with SIGKILL is cleaned up at the latest by the
+    next run on the same machine, even if its watchdog could not do it.
+    """
+    removed = []
+    host = socket.gethostname()
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        labels = container.labels or {}
+        owner = labels.get(LABEL_OWNER, "")
+        if labels.get(LABEL_HOST) == host and owner and not is_alive(owner):
+            logger.info("removing container %s of a finished run", container.short_id)
+            _remove(container)
+            removed.append(container.id)
+    return removed
 
 
 def _docker_reason(error: Exception) -> str:

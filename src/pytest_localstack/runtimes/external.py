@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pytest_localstack import emulators
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import Emulator
-from pytest_localstack.runtimes import Endpoint
+from pytest_localstack.runtimes import Endpoint, ignore_spawn
 
 
 class ExternalRuntime:
@@ -13,7 +15,13 @@ class ExternalRuntime:
 
     name = "external"
 
-    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
+    def start(
+        self,
+        settings: Settings,
+        emulator: Emulator,
+        labels: dict[str, str],
+        on_spawn: Callable[[Endpoint], None] = ignore_spawn,
+    ) -> Endpoint:
         url = settings.endpoint.rstrip("/")
         detected, probe = emulators.detect(url)
         return Endpoint(url=url, emulator=detected.name, version=probe.version, engine=self.name)

@@ -12,12 +12,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import MOTO, Emulator
 from pytest_localstack.exceptions import EngineUnavailableError
-from pytest_localstack.runtimes import Endpoint, free_port
+from pytest_localstack.runtimes import Endpoint, free_port, ignore_spawn
 from pytest_localstack.runtimes._wait import wait_until_ready
 
 logger = logging.getLogger("pytest_localstack.process")
@@ -55,7 +56,13 @@ class ProcessRuntime:
 
     name = "process"
 
-    def start(self, settings: Settings, emulator: Emulator, labels: dict[str, str]) -> Endpoint:
+    def start(
+        self,
+        settings: Settings,
+        emulator: Emulator,
+        labels: dict[str, str],
+        on_spawn: Callable[[Endpoint], None] = ignore_spawn,
+    ) -> Endpoint:
         if not moto_available():
             raise EngineUnavailableError(
                 "the embedded emulator needs moto's server: "
@@ -63,7 +70,7 @@ class ProcessRuntime:
             )
         emulator = MOTO
         emulator.container_environment(settings, None)  # rejects LocalStack-only settings
-        port = free_port()
+        port = free_port(wanted=settings.port)
         log_path = Path(
             tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")[1]
         )
@@ -86,6 +93,7 @@ class ProcessRuntime:
             handle=str(process.pid),
             log_path=str(log_path),
         )
+        on_spawn(endpoint)
         try:
             wait_until_ready(
                 emulator,

@@ -1,0 +1,34 @@
+"""The run's watchdog: stops the run's emulators when the process that owns the run dies.
+
+``pytest_sessionfinish`` of the owner stops them in every normal end, on Ctrl-C and on SIGTERM;
+nothing runs in a process killed with SIGKILL, so this small process, started in its own
+session with the first emulator, outlives it and cleans up. It exits by itself once the run
+directory is gone (the owner cleaned up).
+
+Usage: ``python -m pytest_localstack._watchdog RUN_DIR RUN_ID``
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+POLL_SECONDS = 0.5
+
+
+def watch(run_dir: Path, run_id: str) -> None:
+    from pytest_localstack._processes import is_alive
+    from pytest_localstack.coordinator import Coordinator
+
+    coordinator = Coordinator(run_dir, run_id)
+    owner = coordinator.owner
+    while run_dir.exists():
+        if not is_alive(owner):
+            coordinator.stop_all(timeout=5)
+            return
+        time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    watch(Path(sys.argv[1]), sys.argv[2])
