@@ -7,6 +7,7 @@ command-line options and ini keys, and the docs are checked against it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -258,6 +259,7 @@ class Settings:
         return hashlib.sha256(encoded).hexdigest()[:16]
 
 
+@functools.cache
 def _known_region_patterns() -> list[re.Pattern[str]]:
     from botocore.loaders import Loader
 

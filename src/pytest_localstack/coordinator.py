@@ -98,11 +98,12 @@ class Coordinator:
             return None
         try:
             endpoint = Endpoint.from_json(state.read_text())
-        except (ValueError, TypeError) as error:
+            emulator = EMULATORS[endpoint.emulator]
+        except (ValueError, TypeError, KeyError) as error:
             logger.warning("ignoring unreadable state file %s: %s", state, error)
             return None
         runtime = runtime_for(endpoint.engine, docker_client)
-        if runtime.is_alive(endpoint) and EMULATORS[endpoint.emulator].probe(endpoint.url).ready:
+        if runtime.is_alive(endpoint) and emulator.probe(endpoint.url).ready:
             return endpoint
         logger.warning("the emulator recorded in %s is gone; starting a new one", state)
         return None

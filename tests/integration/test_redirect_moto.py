@@ -103,7 +103,7 @@ def test_client_from_before_the_patch_is_blocked(session: RunningSession, moto_u
     ).client("sqs")
     with (
         session.botocore.patch_botocore(),  # type: ignore[attr-defined]
-        pytest.raises(RealAWSRequestError, match="sqs.us-east-1.amazonaws.com"),
+        pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
     ):
         before.list_queues()
     before.close()

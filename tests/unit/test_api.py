@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import types
 from collections.abc import Iterator
@@ -70,10 +71,14 @@ def test_every_error_is_a_localstack_error() -> None:
 # -- register_plugin_module ---------------------------------------------------------------------
 
 
-def test_optional_missing_plugin_is_silent(recwarn: pytest.WarningsRecorder) -> None:
-    assert plugin.register_plugin_module(MISSING_MODULE, required=False) is None
+def test_optional_missing_plugin_is_silent(
+    recwarn: pytest.WarningsRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        assert plugin.register_plugin_module(MISSING_MODULE, required=False) is None
     assert plugin.manager.get_plugin(MISSING_MODULE) is None
     assert len(recwarn) == 0
+    assert caplog.records == []
 
 
 def test_required_missing_plugin_raises() -> None:

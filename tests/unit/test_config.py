@@ -231,6 +231,27 @@ def test_valid_probabilities(value: float) -> None:
     assert config.resolve(None, kinesis_error_probability=value).kinesis_error_probability == value
 
 
+@pytest.mark.parametrize(("value", "shown"), [(-1, "-1"), (65536, "65536"), (True, "True")])
+def test_bad_port(value: object, shown: str) -> None:
+    assert _error(port=value) == (
+        f"--localstack-port: {shown} is not a port; use 1 to 65535, or 0 for a free one"
+    )
+
+
+def test_unparsable_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_PORT", "http")
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve(None)
+    assert str(excinfo.value) == (
+        "--localstack-port: invalid value 'http': invalid literal for int() with base 10: 'http'"
+    )
+
+
+@pytest.mark.parametrize(("value", "port"), [("0", 0), ("4566", 4566), (65535, 65535)])
+def test_good_port(value: object, port: int) -> None:
+    assert config.resolve(None, port=value).port == port
+
+
 def test_bad_container_log_level() -> None:
     assert _error(container_log_level="loud") == (
         "container_log_level: 'loud' is not a logging level; use e.g. logging.DEBUG"
@@ -337,6 +358,7 @@ def test_endpoint_key_ignores_identity_and_timeouts(changes: dict[str, Any]) -> 
         {"engine": "docker"},
         {"network": "host"},
         {"endpoint": "http://127.0.0.1:4566"},
+        {"port": 4566},
         {"use_ssl": True},
     ],
 )

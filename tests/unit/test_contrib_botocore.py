@@ -212,9 +212,14 @@ def test_patch_restores_when_the_body_raises(emulator: RecordingServer) -> None:
     send = botocore.httpsession.URLLib3Session.send
     marker = object()
     boto3.DEFAULT_SESSION = marker  # type: ignore[assignment]
-    with pytest.raises(KeyError, match="boom"), _patch(make_session(emulator)):
-        boto3.client("sqs").close()
-        raise KeyError("boom")
+
+    def body() -> None:
+        with _patch(make_session(emulator)):
+            boto3.client("sqs").close()
+            raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        body()
     assert botocore.session.Session.create_client is create_client
     assert botocore.httpsession.URLLib3Session.send is send
     assert boto3.DEFAULT_SESSION is marker

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -22,11 +22,20 @@ import pytest
 from filelock import FileLock
 
 from pytest_localstack import coordinator as coordinator_module
+from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.coordinator import Coordinator
 from pytest_localstack.emulators import Probe
 from pytest_localstack.exceptions import LocalstackError, StartupError
-from pytest_localstack.runtimes import LABEL, LABEL_CONFIG, LABEL_OWNER_PID, LABEL_RUN, Endpoint
+from pytest_localstack.runtimes import (
+    LABEL,
+    LABEL_CONFIG,
+    LABEL_HOST,
+    LABEL_OWNER,
+    LABEL_RUN,
+    Endpoint,
+    ignore_spawn,
+)
 
 
 class FakeEmulator:
@@ -44,17 +53,32 @@ class FakeRuntime:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.run_dirs: list[Path] = []
         self.starts: list[tuple[Settings, dict[str, str]]] = []
         self.stops: list[tuple[Endpoint, float]] = []
         self.alive: set[str] = set()
         self.start_delay = 0.0
         self.start_error: Exception | None = None
         self.stop_error: Exception | None = None
+        self.pending_seen: list[bool] = []
 
-    def start(self, settings: Settings, emulator: Any, labels: dict[str, str]) -> Endpoint:
+    def start(
+        self,
+        settings: Settings,
+        emulator: Any,
+        labels: dict[str, str],
+        on_spawn: Any = ignore_spawn,
+    ) -> Endpoint:
         with self.lock:
             self.starts.append((settings, labels))
             number = len(self.starts)
+        # Like the real runtimes: report what there is to stop before waiting for readiness.
+        spawned = Endpoint(
+            url="", emulator="localstack", version="", engine="fake", handle=f"{number}"
+        )
+        on_spawn(spawned)
+        self.alive.add(spawned.handle)
+        self.pending_seen.append(any(Path(p).exists() for p in self.pending_paths))
         time.sleep(self.start_delay)
         if self.start_error is not None:
             raise self.start_error
@@ -77,20 +101,27 @@ class FakeRuntime:
     def is_alive(self, endpoint: Endpoint) -> bool:
         return endpoint.handle in self.alive
 
+    @property
+    def pending_paths(self) -> list[Path]:
+        return [p for d in self.run_dirs for p in d.glob("*.pending.json")]
+
     def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
         return ""
 
 
 @pytest.fixture
-def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
+def watchdogs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The run directories a watchdog was asked for; no watchdog process is started."""
+    asked: list[Path] = []
+    monkeypatch.setattr(Coordinator, "_ensure_watchdog", lambda self: asked.append(self.run_dir))
+    return asked
+
+
+@pytest.fixture
+def runtime(monkeypatch: pytest.MonkeyPatch, watchdogs: list[Path], run_dir: Path) -> FakeRuntime:
     fake = FakeRuntime()
-    engines: list[str] = []
-
-    def runtime_for(engine: str, docker_client: Any = None) -> FakeRuntime:
-        engines.append(engine)
-        return fake
-
-    monkeypatch.setattr(coordinator_module, "runtime_for", runtime_for)
+    fake.run_dirs.append(run_dir)
+    monkeypatch.setattr(coordinator_module, "runtime_for", lambda engine, client=None: fake)
     monkeypatch.setattr(coordinator_module, "choose_engine", lambda settings, client=None: "fake")
     monkeypatch.setattr(coordinator_module, "EMULATORS", {"localstack": FakeEmulator()})
     return fake
@@ -98,8 +129,10 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
 
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
+    """A run directory as the owner creates it (see ``Coordinator.create``)."""
     path = tmp_path / "run"
     path.mkdir()
+    (path / "owner").write_text(owner_token())
     return path
 
 
@@ -119,6 +152,8 @@ def test_create_makes_a_fresh_run_directory() -> None:
         assert len(one.run_id) == 12
         assert one.run_id != two.run_id
         assert one.worker_id == ""
+        assert one.owner == owner_token()
+        assert Coordinator(one.run_dir, one.run_id, worker_id="gw0").owner == owner_token()
     finally:
         one.stop_all()
         two.stop_all()
@@ -137,16 +172,52 @@ def test_first_call_starts_and_records(runtime: FakeRuntime, run_dir: Path) -> N
 
 
 def test_start_labels(runtime: FakeRuntime, run_dir: Path) -> None:
+    (run_dir / "owner").write_text("4242:12345")  # the xdist controller, say
     Coordinator(run_dir, "run1").endpoint(SETTINGS)
-    Coordinator(run_dir, "run1", worker_id="gw3").endpoint(Settings(image="other/image:1"))
+    other = Settings(image="other/image:1")
+    Coordinator(run_dir, "run1", worker_id="gw3").endpoint(other)
     (_, owner_labels), (_, worker_labels) = runtime.starts
     assert owner_labels == {
         LABEL: "1",
         LABEL_RUN: "run1",
-        LABEL_OWNER_PID: str(os.getpid()),
+        LABEL_OWNER: "4242:12345",
+        LABEL_HOST: socket.gethostname(),
         LABEL_CONFIG: SETTINGS.endpoint_key(),
     }
-    assert worker_labels[LABEL_OWNER_PID] == str(os.getppid())  # the xdist controller
+    assert worker_labels[LABEL_OWNER] == "4242:12345"  # the run's owner, not the worker
+    assert worker_labels[LABEL_CONFIG] == other.endpoint_key()
+
+
+def test_watchdog_is_asked_for_before_a_start(
+    runtime: FakeRuntime, run_dir: Path, watchdogs: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Coordinator(run_dir, "run1").endpoint(SETTINGS)
+    assert watchdogs == [run_dir]
+    monkeypatch.setattr(
+        coordinator_module, "choose_engine", lambda settings, client=None: "external"
+    )
+    Coordinator(run_dir, "run1").endpoint(Settings(endpoint="http://127.0.0.1:1"))
+    assert watchdogs == [run_dir]  # nothing to clean up after an external emulator
+
+
+def test_pending_record_while_starting(runtime: FakeRuntime, run_dir: Path) -> None:
+    """Between spawn and readiness the emulator is recorded as pending, then as the state."""
+    Coordinator(run_dir, "run1").endpoint(SETTINGS)
+    assert runtime.pending_seen == [True]
+    assert list(run_dir.glob("*.pending.json")) == []
+
+
+def test_stop_all_stops_an_emulator_whose_start_failed_after_spawning(
+    runtime: FakeRuntime, run_dir: Path
+) -> None:
+    runtime.start_error = RuntimeError("the starter died while the emulator booted")
+    owner = Coordinator(run_dir, "run1")
+    with pytest.raises(RuntimeError):
+        owner.endpoint(SETTINGS)
+    assert len(list(run_dir.glob("*.pending.json"))) == 1
+    assert owner.stop_all(3.0) == []  # nothing that served requests ...
+    assert [(e.handle, e.url) for e, _ in runtime.stops] == [("1", "")]  # ... but it is stopped
+    assert not run_dir.exists()
 
 
 def test_second_coordinator_attaches(runtime: FakeRuntime, run_dir: Path) -> None:
@@ -267,9 +338,9 @@ def test_unexpected_errors_are_not_recorded(runtime: FakeRuntime, run_dir: Path)
 def test_lock_timeout(runtime: FakeRuntime, run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(coordinator_module, "_LOCK_MARGIN", 0.0)
     settings = Settings(start_timeout=0.2)
-    with FileLock(str(run_dir / f"{settings.endpoint_key()}.lock")):
-        with pytest.raises(StartupError) as excinfo:
-            Coordinator(run_dir, "run1").endpoint(settings)
+    lock = FileLock(str(run_dir / f"{settings.endpoint_key()}.lock"))
+    with lock, pytest.raises(StartupError) as excinfo:
+        Coordinator(run_dir, "run1").endpoint(settings)
     assert str(excinfo.value) == (
         "waited 0.2 s for another worker to start the emulator; raise --localstack-start-timeout"
     )
@@ -316,13 +387,12 @@ def test_stop_all_skips_unreadable_state_files(runtime: FakeRuntime, run_dir: Pa
     assert not run_dir.exists()
 
 
-def test_stop_all_forgets_endpoints(runtime: FakeRuntime, tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
+def test_stop_all_forgets_endpoints(runtime: FakeRuntime, run_dir: Path) -> None:
     owner = Coordinator(run_dir, "run1")
     owner.endpoint(SETTINGS)
     owner.stop_all()
     run_dir.mkdir()
+    (run_dir / "owner").write_text(owner_token())
     owner.endpoint(SETTINGS)
     assert len(runtime.starts) == 2
 
@@ -359,14 +429,16 @@ _CHILD = textwrap.dedent(
     from pathlib import Path
 
     from pytest_localstack import coordinator as module
+    from pytest_localstack._processes import owner_token
     from pytest_localstack.config import Settings
     from pytest_localstack.emulators import Probe
     from pytest_localstack.runtimes import Endpoint
 
-    run_dir, starts, go, worker = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+    run_dir, starts, go = (Path(arg) for arg in sys.argv[1:4])
+    worker = sys.argv[4]
 
     class Runtime:
-        def start(self, settings, emulator, labels):
+        def start(self, settings, emulator, labels, on_spawn=None):
             with starts.open("a") as f:
                 f.write(f"{os.getpid()}\\n")
             time.sleep(0.5)
@@ -383,6 +455,7 @@ _CHILD = textwrap.dedent(
     module.runtime_for = lambda engine, client=None: Runtime()
     module.choose_engine = lambda settings, client=None: "fake"
     module.EMULATORS = {"localstack": Emulator()}
+    module.Coordinator._ensure_watchdog = lambda self: None
     coordinator = module.Coordinator(run_dir, "run1", worker_id=worker)
     settings = Settings()
     (run_dir.parent / f"ready-{worker}").touch()
@@ -394,6 +467,7 @@ _CHILD = textwrap.dedent(
 
 
 def test_concurrent_processes_start_exactly_one(run_dir: Path) -> None:
+    """Real processes, as xdist workers are: the file lock lets exactly one of them start."""
     starts = run_dir.parent / "starts.txt"
     go = run_dir.parent / "go"
     workers = [f"gw{n}" for n in range(4)]
