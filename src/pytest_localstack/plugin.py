@@ -18,6 +18,9 @@ manager.add_hookspecs(hookspecs)
 BUILTIN_PLUGINS = (
     ("pytest_localstack.contrib.botocore", True),
     ("pytest_localstack.contrib.boto3", False),
+    ("pytest_localstack.contrib.aiobotocore", False),
+    ("pytest_localstack.contrib.aioboto3", False),
+    ("pytest_localstack.resources", True),
 )
 
 _builtins_loaded = False
