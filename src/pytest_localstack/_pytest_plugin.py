@@ -18,6 +18,7 @@ from pytest_localstack.exceptions import LocalstackError
 
 if TYPE_CHECKING:
     from pytest_localstack.coordinator import Coordinator
+    from pytest_localstack.runtimes import Endpoint
     from pytest_localstack.session import LocalstackSession
 
 #: The resource fixtures (``s3_bucket``, ``make_s3_bucket``, ...); light to import.
@@ -25,6 +26,7 @@ pytest_plugins = ["pytest_localstack._resource_fixtures"]
 
 SETTINGS_KEY = pytest.StashKey[localstack_config.Settings]()
 COORDINATOR_KEY = pytest.StashKey["Coordinator"]()
+STOPPED_REUSED_KEY = pytest.StashKey["list[Endpoint]"]()
 _WORKERINPUT_RUN_DIR = "localstack_run_dir"
 _WORKERINPUT_RUN_ID = "localstack_run_id"
 
@@ -39,6 +41,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             parser.addini(option.ini, help=option.help, type="linelist")
         else:
             parser.addini(option.ini, help=option.help, type="string")
+    group.addoption(
+        "--localstack-stop-reused",
+        action="store_true",
+        default=False,
+        help="stop and remove every emulator kept running by --localstack-reuse, then run",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,6 +55,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except LocalstackError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
+    if config.getoption("localstack_stop_reused") and not hasattr(config, "workerinput"):
+        from pytest_localstack import reuse
+
+        config.stash[STOPPED_REUSED_KEY] = reuse.stop_all(settings.stop_timeout)
 
 
 def coordinator_for(pytest_config: pytest.Config) -> Coordinator:
@@ -108,14 +120,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         coordinator.stop_all(session.config.stash[SETTINGS_KEY].stop_timeout)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[SETTINGS_KEY]
     where = settings.endpoint or "started on first use"
     image = settings.image_for_emulator if settings.engine in ("auto", "docker") else "-"
-    return (
+    lines = [
         f"localstack: engine {settings.engine}, emulator {settings.emulator}, "
-        f"image {image}, endpoint {where}"
-    )
+        f"image {image}, endpoint {where}" + (", reuse" if settings.reuse else "")
+    ]
+    stopped = config.stash.get(STOPPED_REUSED_KEY, None)
+    if stopped is not None:
+        lines.append(f"localstack: stopped {len(stopped)} reused emulator(s)")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

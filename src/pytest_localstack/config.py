@@ -143,6 +143,13 @@ OPTIONS: tuple[Option, ...] = (
         choices=SHARE_MODES,
     ),
     Option(
+        "reuse",
+        "keep the emulator running after the run and attach to it in the next run with the "
+        "same settings (each session still gets a fresh account)",
+        False,
+        parse=_parse_bool,
+    ),
+    Option(
         "env",
         "extra environment for the emulator container or process, KEY=VALUE separated by "
         "commas or new lines",
@@ -169,6 +176,7 @@ class Settings:
     region: str = DEFAULT_REGION
     pull: bool = True
     share: str = "run"
+    reuse: bool = False
     env: tuple[tuple[str, str], ...] = ()
     kinesis_error_probability: float = 0.0
     dynamodb_error_probability: float = 0.0
@@ -254,6 +262,7 @@ class Settings:
             "kinesis_error_probability": self.kinesis_error_probability,
             "dynamodb_error_probability": self.dynamodb_error_probability,
             "use_ssl": self.use_ssl,
+            "reuse": self.reuse,
         }
         encoded = json.dumps(relevant, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()[:16]

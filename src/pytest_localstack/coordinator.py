@@ -70,6 +70,11 @@ class Coordinator:
         key = self.key(settings)
         if key in self._endpoints:
             return self._endpoints[key]
+        if settings.reuse and settings.engine != "external":
+            from pytest_localstack import reuse
+
+            self._endpoints[key] = reuse.acquire(settings, docker_client)
+            return self._endpoints[key]
         state = self.run_dir / (key + _STATE_SUFFIX)
         failed = self.run_dir / (key + _FAILED_SUFFIX)
         lock = FileLock(str(self.run_dir / (key + ".lock")))
