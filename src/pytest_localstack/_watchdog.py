@@ -10,6 +10,7 @@ Usage: ``python -m pytest_localstack._watchdog RUN_DIR RUN_ID``
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,5 +31,15 @@ def watch(run_dir: Path, run_id: str) -> None:
         time.sleep(POLL_SECONDS)
 
 
+def main(run_dir: Path, run_id: str) -> None:
+    """Detach (the launcher returns at once, so nobody has to reap this process), then watch."""
+    child = os.fork()
+    if child > 0:
+        (run_dir / "watchdog.pid").write_text(str(child))
+        os._exit(0)
+    os.setsid()
+    watch(run_dir, run_id)
+
+
 if __name__ == "__main__":
-    watch(Path(sys.argv[1]), sys.argv[2])
+    main(Path(sys.argv[1]), sys.argv[2])

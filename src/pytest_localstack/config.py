@@ -350,7 +350,11 @@ def resolve_classic(
     ``region_name``, ``pull_image`` and ``localstack_version`` are the classic names of
     ``region``, ``pull`` and the image tag.
     """
-    settings = resolve(pytest_config, region=region_name, pull=pull_image, **kwargs)
+    if kwargs.get("region") is None:
+        kwargs["region"] = region_name
+    if kwargs.get("pull") is None:
+        kwargs["pull"] = pull_image
+    settings = resolve(pytest_config, **kwargs)
     if localstack_version:
         settings = dataclasses.replace(
             settings, image=f"{image_repository(settings.image_for_emulator)}:{localstack_version}"

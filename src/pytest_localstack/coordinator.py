@@ -35,8 +35,6 @@ _OWNER_FILE = "owner"
 _WATCHDOG_FILE = "watchdog.pid"
 _LOCK_MARGIN = 60.0
 
-#: Watchdogs started by this process; kept so that they are not reported as leaked.
-_watchdogs: list[subprocess.Popen[bytes]] = []
 
 
 class Coordinator:
@@ -132,18 +130,16 @@ class Coordinator:
 
     def _ensure_watchdog(self) -> None:
         """Start the run's watchdog once: it stops the run's emulators if the owner is killed."""
-        marker = self.run_dir / _WATCHDOG_FILE
-        if marker.exists():
+        if (self.run_dir / _WATCHDOG_FILE).exists():
             return
-        process = subprocess.Popen(
+        subprocess.run(
             [sys.executable, "-m", "pytest_localstack._watchdog", str(self.run_dir), self.run_id],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            check=True,
+            timeout=30,
         )
-        _watchdogs.append(process)
-        marker.write_text(str(process.pid))
 
     def recorded_endpoints(self) -> list[Endpoint]:
         """Every emulator that a process of this run started or is starting."""
