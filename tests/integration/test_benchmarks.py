@@ -1,0 +1,29 @@
+"""The benchmark script runs end to end in its short mode; its figures are printed, not checked."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+
+
+@pytest.mark.slow
+def test_benchmark_suite_quick_mode() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "run.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = result.stdout.splitlines()
+    for label in ("first test, process", "20 tests -n 2", "20 tests -n 4", "per-test identity"):
+        assert any(row.startswith(label) for row in rows), (label, result.stdout)
+    assert re.search(r"shared .* \(1 start\) +per worker .* \(4 starts\)", result.stdout)
+    assert all(re.search(r"\d+\.\d+x\s*$", row) for row in rows[2:]), result.stdout
