@@ -26,7 +26,7 @@ pytest_plugins = ["pytest_localstack._resource_fixtures"]
 
 SETTINGS_KEY = pytest.StashKey[localstack_config.Settings]()
 COORDINATOR_KEY = pytest.StashKey["Coordinator"]()
-STOPPED_REUSED_KEY = pytest.StashKey["list[Endpoint]"]()
+STOPPED_REUSED_KEY = pytest.StashKey[list["Endpoint"]]()
 _WORKERINPUT_RUN_DIR = "localstack_run_dir"
 _WORKERINPUT_RUN_ID = "localstack_run_id"
 

@@ -150,6 +150,14 @@ OPTIONS: tuple[Option, ...] = (
         parse=_parse_bool,
     ),
     Option(
+        "subprocess_env",
+        "while patched, point child processes (the AWS CLI, other SDKs) at the emulator "
+        "through the environment: endpoint, the session's credentials and region, generated "
+        "config files (true), or leave their environment alone (false)",
+        True,
+        parse=_parse_bool,
+    ),
+    Option(
         "env",
         "extra environment for the emulator container or process, KEY=VALUE separated by "
         "commas or new lines",
@@ -177,6 +185,7 @@ class Settings:
     pull: bool = True
     share: str = "run"
     reuse: bool = False
+    subprocess_env: bool = True
     env: tuple[tuple[str, str], ...] = ()
     kinesis_error_probability: float = 0.0
     dynamodb_error_probability: float = 0.0

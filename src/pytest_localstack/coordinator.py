@@ -36,7 +36,6 @@ _WATCHDOG_FILE = "watchdog.pid"
 _LOCK_MARGIN = 60.0
 
 
-
 class Coordinator:
     """Hands out endpoints for settings, starting each distinct emulator once per run."""
 

@@ -74,6 +74,7 @@ def acquire(settings: Settings, docker_client: Any = None) -> Endpoint:
         if record.exists():
             logger.info("the reused emulator in %s is gone; starting a new one", record)
             _stop(record, settings.stop_timeout)
+
         def remember(spawned: Endpoint) -> None:
             record.write_text(spawned.to_json())
 

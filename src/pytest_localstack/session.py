@@ -241,13 +241,17 @@ class RunningSession:
         self, account_id: str | None = None, region_name: str | None = None
     ) -> RunningSession:
         """A started session on the same emulator with another account: nothing is shared."""
+        kwargs = dict(self.kwargs)
+        settings: Settings | None = getattr(self, "settings", None)
+        if settings is not None:
+            kwargs.setdefault("subprocess_env", settings.subprocess_env)
         other = RunningSession(
             services=self.services,
             region_name=region_name or self.region_name,
             use_ssl=self.use_ssl,
             endpoint=self.endpoint,
             account_id=account_id,
-            **self.kwargs,
+            **kwargs,
         )
         other.start()
         return other

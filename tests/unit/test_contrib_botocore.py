@@ -299,7 +299,8 @@ def test_patched_clients_keep_an_explicit_region(emulator: RecordingServer) -> N
 
 def test_patched_clients_carry_the_moto_account_header(emulator: RecordingServer) -> None:
     session = make_session(emulator, emulator_name="moto", account_id="123456789012")
-    with _patch(session):
+    # Without the child-process environment, which makes one STS call of its own on moto.
+    with session.botocore.patch_botocore(subprocess_env=False):  # type: ignore[attr-defined]
         boto3.client("sqs").list_queues()
         boto3.resource("sqs").meta.client.list_queues()
     assert [headers["x-moto-account-id"] for _, _, headers in emulator.requests] == [

@@ -131,9 +131,9 @@ def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None
         assert option.flag not in outside, option.flag
         assert f"  {option.ini} (" in outside, option.ini  # the ini-options section
     flags = [line.split()[0] for line in lines if line.startswith("  --localstack-")]
-    assert flags == [o.flag + "=" + o.flag[2:].upper().replace("-", "_") for o in config.OPTIONS] + [
-        "--localstack-stop-reused"
-    ]
+    assert flags == [
+        o.flag + "=" + o.flag[2:].upper().replace("-", "_") for o in config.OPTIONS
+    ] + ["--localstack-stop-reused"]
 
 
 def test_report_header(pytester: pytest.Pytester) -> None:

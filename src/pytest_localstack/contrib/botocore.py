@@ -9,7 +9,10 @@ While :meth:`BotocoreTestResourceFactory.patch_botocore` is active:
 * ``boto3.DEFAULT_SESSION`` is reset, so ``boto3.client(...)`` builds a redirected client, and it
   is restored afterwards;
 * a guard on botocore's HTTP sender fails any request whose host is not a patched emulator,
-  such as one from a client created before the patch, with :class:`RealAWSRequestError`.
+  such as one from a client created before the patch, with :class:`RealAWSRequestError`;
+* unless ``subprocess_env`` is false, ``os.environ`` points child processes (the AWS CLI, another
+  Python) at the emulator with the session's identity (:mod:`.environment`);
+* modules for other SDKs (:mod:`.aiobotocore`) join in through :func:`register_patcher`.
 
 ``create_client`` is wrapped rather than configured through ``AWS_ENDPOINT_URL``: environment
 settings do not reach sessions that resolved their credentials already, and cannot add the
@@ -27,8 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.config
 import botocore.httpsession
+import botocore.loaders
 import botocore.session
 
+from pytest_localstack.contrib import environment
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.hookspecs import pytest_localstack_hookimpl
 
@@ -44,6 +49,8 @@ _PATH_STYLE = botocore.config.Config(s3={"addressing_style": "path"})
 _active: list[RunningSession] = []
 #: What ``create_client`` and ``send`` were before the outermost patch, to put back exactly.
 _replaced: list[tuple[Callable[..., Any], Callable[..., Any]]] = []
+#: Called with ``True`` when the outermost patch starts and with ``False`` when it ends.
+_patchers: list[Callable[[bool], None]] = []
 
 
 @pytest_localstack_hookimpl
@@ -101,11 +108,19 @@ def create_client(
     return client
 
 
+@functools.cache
+def _shared_data_loader() -> Any:
+    return botocore.loaders.create_loader()
+
+
 class LocalstackBotocoreSession(botocore.session.Session):  # type: ignore[misc]
     """A botocore session whose clients always talk to one pytest-localstack session."""
 
     def __init__(self, localstack_session: RunningSession, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("session_vars", environment.ISOLATED_SESSION_VARS)
         super().__init__(*args, **kwargs)
+        # botocore's data files are the same for every session: load them once per process.
+        self.register_component("data_loader", _shared_data_loader())
         self.localstack_session = localstack_session
         self.set_credentials(localstack_session.access_key_id, localstack_session.secret_access_key)
         self.set_config_variable("region", localstack_session.region_name)
@@ -137,10 +152,28 @@ class BotocoreTestResourceFactory:
         return self.default_session.create_client(service_name, *args, **kwargs)
 
     @contextlib.contextmanager
-    def patch_botocore(self) -> Iterator[None]:
-        """Redirect every botocore and boto3 client to this session while the block runs."""
-        with _patched(self.localstack_session):
+    def patch_botocore(self, subprocess_env: bool | None = None) -> Iterator[None]:
+        """Redirect every botocore and boto3 client to this session while the block runs.
+
+        :param subprocess_env: also point child processes at the emulator through
+            ``os.environ``; ``None`` takes the session's ``subprocess_env`` setting (on by
+            default).
+        """
+        with _patched(self.localstack_session, subprocess_env):
             yield
+
+
+def register_patcher(patcher: Callable[[bool], None]) -> None:
+    """Have ``patcher(True)`` called when redirection starts and ``patcher(False)`` when it ends.
+
+    This is how the modules for other SDKs (aiobotocore) install their own redirection and guard
+    for exactly as long as botocore's.
+    """
+    if patcher in _patchers:
+        return
+    _patchers.append(patcher)
+    if _active:
+        patcher(True)
 
 
 def _patched_create_client(
@@ -158,22 +191,27 @@ def _normalize_netloc(netloc: str) -> str:
     return f"127.0.0.1:{port}" if host in ("localhost", "[::1]") else netloc
 
 
-def _guarded_send(self: Any, request: Any) -> Any:
-    netloc = urllib.parse.urlsplit(request.url).netloc
+def check_request_url(url: str) -> None:
+    """Raise :class:`RealAWSRequestError` unless ``url`` goes to a patched emulator."""
+    netloc = urllib.parse.urlsplit(url).netloc
     allowed = _allowed_netlocs()
     if _normalize_netloc(netloc) not in allowed:
         raise RealAWSRequestError(
-            f"blocked a request to {request.url.split('?', 1)[0]}: while pytest-localstack "
+            f"blocked a request to {url.split('?', 1)[0]}: while pytest-localstack "
             "patches botocore, requests may only go to the emulator "
             f"({', '.join(sorted(allowed))}). Was this client created before the patch "
             "started, or given another endpoint_url? "
             "Create it inside the patched test, or with session.botocore.client(...)."
         )
+
+
+def _guarded_send(self: Any, request: Any) -> Any:
+    check_request_url(request.url)
     return _ORIGINAL_SEND(self, request)
 
 
 @contextlib.contextmanager
-def _patched(session: RunningSession) -> Iterator[None]:
+def _patched(session: RunningSession, subprocess_env: bool | None = None) -> Iterator[None]:
     import boto3
 
     if not _active:
@@ -181,16 +219,21 @@ def _patched(session: RunningSession) -> Iterator[None]:
             (botocore.session.Session.create_client, botocore.httpsession.URLLib3Session.send)
         )
         _install(_patched_create_client, _guarded_send)
+        for patcher in _patchers:
+            patcher(True)
     _active.append(session)
     saved_default_session = boto3.DEFAULT_SESSION
     boto3.DEFAULT_SESSION = None
     try:
-        yield
+        with environment.for_children(session, subprocess_env):
+            yield
     finally:
         boto3.DEFAULT_SESSION = saved_default_session
         _active.remove(session)
         if not _active:
             _install(*_replaced.pop())
+            for patcher in reversed(_patchers):
+                patcher(False)
 
 
 def _install(create_client: Callable[..., Any], send: Callable[..., Any]) -> None:
