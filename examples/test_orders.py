@@ -6,6 +6,7 @@ import json
 import uuid
 
 import boto3
+
 import orders
 import pytest_localstack
 
