@@ -33,15 +33,16 @@ def require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> object:
-    import docker
+def docker_client() -> Iterator[object]:
+    """The plugin's own client for the default engine, so that tests see what it sees."""
+    from pytest_localstack.exceptions import EngineUnavailableError
+    from pytest_localstack.runtimes.docker import connect
 
     try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as error:
-        require(False, f"no Docker engine answers ({error}); run scripts/start-dockerd.sh")
-    return client
+        client = connect()
+    except EngineUnavailableError as error:
+        require(False, f"{error}; run scripts/start-dockerd.sh")
+    yield client
 
 
 def _require_image(client: object, image: str) -> str:

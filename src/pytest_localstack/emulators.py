@@ -39,9 +39,18 @@ class Emulator:
     container_port: int
     health_path: str
 
-    def container_environment(self, settings: Settings, listen_port: int | None) -> dict[str, str]:
-        """Environment for a container; ``listen_port`` is set on the host network."""
+    def container_environment(
+        self, settings: Settings, listen_port: int | None, advertised: str = ""
+    ) -> dict[str, str]:
+        """Environment for a container.
+
+        :param listen_port: the port to listen on, on the host network (else the default port).
+        :param advertised: ``host:port`` where clients reach the emulator, for URLs it returns.
+        """
         raise NotImplementedError
+
+    def check_settings(self, settings: Settings) -> None:
+        """Reject settings this emulator cannot honour, before anything starts."""
 
     def container_command(self, listen_port: int | None) -> list[str] | None:
         """Arguments appended to the image's entrypoint; ``None`` keeps the image's own."""
@@ -63,13 +72,20 @@ class Emulator:
 class LocalStack(Emulator):
     """LocalStack: one gateway port, account selected by a 12-digit access key id."""
 
-    def container_environment(self, settings: Settings, listen_port: int | None) -> dict[str, str]:
+    def container_environment(
+        self, settings: Settings, listen_port: int | None, advertised: str = ""
+    ) -> dict[str, str]:
         env = {
             "KINESIS_ERROR_PROBABILITY": repr(float(settings.kinesis_error_probability)),
             "DYNAMODB_ERROR_PROBABILITY": repr(float(settings.dynamodb_error_probability)),
         }
         if listen_port is not None:
             env["GATEWAY_LISTEN"] = f"127.0.0.1:{listen_port}"
+        if advertised:
+            # Queue URLs and the like then point where clients really reach the emulator,
+            # instead of *.localhost.localstack.cloud, which needs DNS.
+            env["LOCALSTACK_HOST"] = advertised
+            env["SQS_ENDPOINT_STRATEGY"] = "path"
         token = os.environ.get("LOCALSTACK_AUTH_TOKEN")
         if token:
             env["LOCALSTACK_AUTH_TOKEN"] = token
@@ -106,13 +122,18 @@ class LocalStack(Emulator):
 class Moto(Emulator):
     """moto server: any port, account selected by the ``x-moto-account-id`` header."""
 
-    def container_environment(self, settings: Settings, listen_port: int | None) -> dict[str, str]:
+    def container_environment(
+        self, settings: Settings, listen_port: int | None, advertised: str = ""
+    ) -> dict[str, str]:
+        self.check_settings(settings)
+        return {} if listen_port is None else {"MOTO_PORT": str(listen_port)}
+
+    def check_settings(self, settings: Settings) -> None:
         if settings.kinesis_error_probability or settings.dynamodb_error_probability:
             raise ConfigurationError(
                 "kinesis_error_probability and dynamodb_error_probability need the localstack "
                 "emulator; moto cannot inject errors. Set them to 0.0 or use LocalStack."
             )
-        return {} if listen_port is None else {"MOTO_PORT": str(listen_port)}
 
     def container_command(self, listen_port: int | None) -> list[str] | None:
         if listen_port is None:

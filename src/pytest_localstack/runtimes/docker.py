@@ -126,7 +126,9 @@ class DockerRuntime:
             port = settings.port  # a remote engine checks its own ports
         listen_port = port if host_network else None
         environment = {
-            **emulator.container_environment(settings, listen_port),
+            **emulator.container_environment(
+                settings, listen_port, advertised=f"{host}:{port}" if port else ""
+            ),
             **dict(settings.env),
         }
         run_kwargs: dict[str, Any] = {

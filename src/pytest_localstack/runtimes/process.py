@@ -69,7 +69,7 @@ class ProcessRuntime:
                 'pip install "pytest-localstack[moto]" (or use Docker, or --localstack-endpoint)'
             )
         emulator = MOTO
-        emulator.container_environment(settings, None)  # rejects LocalStack-only settings
+        emulator.check_settings(settings)
         port = free_port(wanted=settings.port)
         log_path = Path(
             tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")[1]
