@@ -116,8 +116,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if hasattr(session.config, "workerinput"):
         return
     coordinator = session.config.stash.get(COORDINATOR_KEY, None)
-    if coordinator is not None:
+    if coordinator is None:
+        return
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    # A SIGTERM now would interrupt the very cleanup it asks for: hold it until done.
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN) if in_main_thread else None
+    try:
         coordinator.stop_all(session.config.stash[SETTINGS_KEY].stop_timeout)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
