@@ -1,5 +1,6 @@
 """pytest-localstack's benchmark suite: one script, one run, a table of medians and ratios.
 
+* start to ready: ``LocalstackSession.start()`` until the emulator answers, per runtime;
 * time to first test: a one-test run, cold (the run starts its emulator) against warm
   (``--localstack-reuse`` attaches to the one the previous run left), per runtime;
 * a suite of small AWS tests under ``-n 2`` and ``-n 4``: one shared emulator for the run
@@ -50,6 +51,14 @@ RUNTIMES = {
         "--localstack-network=host",
         "--localstack-pull=false",
     ],
+}
+
+SESSION_SETTINGS = {
+    runtime: {
+        arg.split("=", 1)[0][len("--localstack-") :].replace("-", "_"): arg.split("=", 1)[1]
+        for arg in args
+    }
+    for runtime, args in RUNTIMES.items()
 }
 
 ONE_TEST = """
@@ -120,6 +129,27 @@ def first_test(runtime: str, repeats: int, workdir: Path) -> list[Row]:
             f"warm {median(warm):.2f} s",
             f"{median(cold) / median(warm):.1f}x",
         ),
+    ]
+
+
+def start_to_ready(runtime: str, repeats: int) -> list[Row]:
+    """``LocalstackSession.start()`` until the emulator answers, then ``stop()``, in-process."""
+    starts, stops = [], []
+    for _ in range(repeats):
+        session = LocalstackSession(**SESSION_SETTINGS[runtime])
+        began = time.perf_counter()
+        session.start()
+        starts.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        session.stop()
+        stops.append(time.perf_counter() - began)
+    return [
+        (
+            f"start() to ready, {runtime}",
+            f"start {median(starts):.2f} s",
+            f"stop {median(stops):.2f} s",
+            f"min {min(starts):.2f} / max {max(starts):.2f} s",
+        )
     ]
 
 
@@ -205,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(name)
         (workdir / "pytest.ini").write_text("[pytest]\n")
         for runtime in runtimes:
+            rows += start_to_ready(runtime, repeats)
             rows += first_test(runtime, repeats, workdir)
             for workers in (2, 4):
                 rows += suite(runtime, workers, tests, max(1, repeats // 2), workdir)
