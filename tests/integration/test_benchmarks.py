@@ -22,7 +22,7 @@ def test_benchmark_suite_quick_mode() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = result.stdout.splitlines()
+    rows = [row for row in result.stdout.splitlines() if row.strip()]
     for label in (
         "start() to ready, process",
         "first test, process",
