@@ -10,7 +10,10 @@ bash scripts/build-test-images.sh
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q -e ".[test]"
+# uv resolves the test extras in seconds; pip's resolver backtracks for minutes over the
+# botocore versions that aiobotocore pins.
+.venv/bin/python -m pip install -q uv
+.venv/bin/python -m uv pip install --python .venv/bin/python -q -e ".[test]"
 
 # Nothing in the test suite may leave this machine: a dead proxy catches what is not local.
 export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
