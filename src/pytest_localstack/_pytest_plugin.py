@@ -132,8 +132,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[SETTINGS_KEY]
     where = settings.endpoint or "started on first use"
     image = settings.image_for_emulator if settings.engine in ("auto", "docker") else "-"
+    emulator = {"process": "moto", "external": "detected"}.get(settings.engine, settings.emulator)
     lines = [
-        f"localstack: engine {settings.engine}, emulator {settings.emulator}, "
+        f"localstack: engine {settings.engine}, emulator {emulator}, "
         f"image {image}, endpoint {where}" + (", reuse" if settings.reuse else "")
     ]
     stopped = config.stash.get(STOPPED_REUSED_KEY, None)

@@ -155,8 +155,17 @@ def test_report_header_for_an_external_endpoint(pytester: pytest.Pytester) -> No
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
         [
-            "localstack: engine external, emulator localstack, image -, endpoint http://127.0.0.1:4566"
+            "localstack: engine external, emulator detected, image -, endpoint http://127.0.0.1:4566"
         ]
+    )
+
+
+def test_report_header_for_the_embedded_engine(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--localstack-engine=process")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["localstack: engine process, emulator moto, image -, endpoint started on first use"]
     )
 
 
