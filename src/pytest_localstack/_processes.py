@@ -5,13 +5,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+_HAS_PROCFS = Path("/proc/self/stat").exists()
+
+
+def _exists(pid: int) -> str:
+    """Without /proc (macOS, BSD): "?" while ``pid`` exists; a reused pid is not detected."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return ""
+    except PermissionError:
+        pass  # it exists, but belongs to another user
+    return "?"
+
 
 def start_time(pid: int) -> str:
     """The kernel's start time of ``pid`` (clock ticks since boot), or "" if it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return ""
+        return "" if _HAS_PROCFS else _exists(pid)
     fields = stat.rsplit(")", 1)[-1].split()
     if fields[0] == "Z":  # a zombie has finished; only its exit status is left
         return ""

@@ -3,11 +3,13 @@
 The first process that needs an emulator takes the lock, starts it, and records its endpoint in
 a state file; the others wait on the lock and attach. The process that owns the run directory
 (the xdist controller, or the only process) stops everything recorded there when the run ends;
-if that process is killed, the run's watchdog does it instead.
+if that process is killed, the run's watchdog does it instead; if the watchdog is killed too,
+the next run on this machine does it (:func:`sweep_stale_runs`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -20,7 +22,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from pytest_localstack._processes import owner_token
+from pytest_localstack._processes import is_alive, owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS
 from pytest_localstack.exceptions import LocalstackError, StartupError
@@ -31,8 +33,10 @@ logger = logging.getLogger("pytest_localstack.coordinator")
 _STATE_SUFFIX = ".endpoint.json"
 _PENDING_SUFFIX = ".pending.json"
 _FAILED_SUFFIX = ".failed.txt"
+_SPAWNED_FILE = "spawned.jsonl"
 _OWNER_FILE = "owner"
 _WATCHDOG_FILE = "watchdog.pid"
+_RUN_DIR_PREFIX = "pytest-localstack-run-"
 _LOCK_MARGIN = 60.0
 
 
@@ -49,8 +53,10 @@ class Coordinator:
     @classmethod
     def create(cls) -> Coordinator:
         """A coordinator with a fresh run directory, owned by this process."""
-        run_dir = Path(tempfile.mkdtemp(prefix="pytest-localstack-run-"))
-        (run_dir / _OWNER_FILE).write_text(owner_token())
+        sweep_stale_runs()
+        run_dir = Path(tempfile.mkdtemp(prefix=_RUN_DIR_PREFIX))
+        # Atomically: the sweep of other runs must never read half a token.
+        _write_atomically(run_dir / _OWNER_FILE, owner_token())
         return cls(run_dir, run_id=uuid.uuid4().hex[:12])
 
     @property
@@ -105,9 +111,17 @@ class Coordinator:
             logger.warning("ignoring unreadable state file %s: %s", state, error)
             return None
         runtime = runtime_for(endpoint.engine, docker_client)
-        if runtime.is_alive(endpoint) and emulator.probe(endpoint.url).ready:
-            return endpoint
+        if runtime.is_alive(endpoint):
+            if emulator.probe(endpoint.url).ready:
+                return endpoint
+            # Still running (the spawn ledger keeps it recorded, so the run's end stops it).
+            logger.warning("the emulator recorded in %s does not answer; starting a new one", state)
+            return None
         logger.warning("the emulator recorded in %s is gone; starting a new one", state)
+        try:  # what is left of it: an exited container, a log file
+            runtime.stop(endpoint, 1.0)
+        except LocalstackError as error:
+            logger.warning("could not remove %s: %s", endpoint.handle, error)
         return None
 
     def _start(self, settings: Settings, key: str, docker_client: Any, failed: Path) -> Endpoint:
@@ -121,11 +135,19 @@ class Coordinator:
                 settings,
                 EMULATORS[settings.emulator],
                 make_labels(self.run_id, self.owner, key),
-                on_spawn=lambda endpoint: _write_atomically(pending, endpoint.to_json()),
+                on_spawn=lambda endpoint: self._record_spawn(pending, endpoint),
             )
         except LocalstackError as error:
             _write_atomically(failed, str(error))
             raise
+
+    def _record_spawn(self, pending: Path, endpoint: Endpoint) -> None:
+        """Record an emulator as soon as it exists: as pending until its state is written, and
+        for good in the spawn ledger, so that it is stopped at the end even if its state file
+        is replaced (it stopped answering) or corrupted."""
+        _write_atomically(pending, endpoint.to_json())
+        with (self.run_dir / _SPAWNED_FILE).open("a") as ledger:
+            ledger.write(endpoint.to_json() + "\n")
 
     def _ensure_watchdog(self) -> None:
         """Start the run's watchdog once: it stops the run's emulators if the owner is killed."""
@@ -141,16 +163,24 @@ class Coordinator:
         )
 
     def recorded_endpoints(self) -> list[Endpoint]:
-        """Every emulator that a process of this run started or is starting."""
-        endpoints = []
+        """Every emulator that a process of this run started or is starting, once each."""
+        texts = []
         for path in sorted(self.run_dir.glob("*.json")):
-            if not path.name.endswith((_STATE_SUFFIX, _PENDING_SUFFIX)):
-                continue
+            if path.name.endswith((_STATE_SUFFIX, _PENDING_SUFFIX)):
+                with contextlib.suppress(OSError):
+                    texts.append(path.read_text())
+        with contextlib.suppress(OSError):
+            texts += (self.run_dir / _SPAWNED_FILE).read_text().splitlines()
+        endpoints: dict[tuple[str, str, str], Endpoint] = {}
+        for text in texts:
             try:
-                endpoints.append(Endpoint.from_json(path.read_text()))
-            except (OSError, ValueError, TypeError):
+                endpoint = Endpoint.from_json(text)
+            except (ValueError, TypeError):
                 continue
-        return endpoints
+            identity = (endpoint.engine, endpoint.handle or endpoint.url, endpoint.docker_host)
+            if identity not in endpoints or (endpoint.url and not endpoints[identity].url):
+                endpoints[identity] = endpoint
+        return list(endpoints.values())
 
     def stop_all(self, timeout: float = 10.0) -> list[Endpoint]:
         """Stop every emulator that any process of this run recorded, then forget the run."""
@@ -166,6 +196,41 @@ class Coordinator:
         self._endpoints.clear()
         shutil.rmtree(self.run_dir, ignore_errors=True)
         return stopped
+
+
+def sweep_stale_runs(directory: Path | None = None) -> list[Path]:
+    """Stop the emulators of runs whose owner and watchdog are both gone, and remove their
+    run directories (lock, state and pending files).
+
+    That is what is left of a run killed with SIGKILL together with its watchdog (``kill -9``
+    of everything, an OOM kill). Docker containers of such a run are also removed by the orphan
+    sweep of the next Docker start; moto server processes and run directories only by this.
+    """
+    swept = []
+    for run_dir in Path(directory or tempfile.gettempdir()).glob(_RUN_DIR_PREFIX + "*"):
+        try:
+            owner = (run_dir / _OWNER_FILE).read_text()
+        except OSError:
+            continue  # being created, or another user's
+        if not owner or is_alive(owner) or _watchdog_alive(run_dir):
+            continue
+        logger.info("cleaning up after killed run %s", run_dir)
+        try:
+            Coordinator(run_dir, run_id="").stop_all(timeout=5)
+        except Exception as error:  # never fail this run for what another one left
+            logger.warning("could not clean up after killed run %s: %s", run_dir, error)
+            continue
+        swept.append(run_dir)
+    return swept
+
+
+def _watchdog_alive(run_dir: Path) -> bool:
+    try:
+        pid = int((run_dir / _WATCHDOG_FILE).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return False
+    return b"pytest_localstack._watchdog" in cmdline and str(run_dir).encode() in cmdline
 
 
 def _write_atomically(path: Path, text: str) -> None:

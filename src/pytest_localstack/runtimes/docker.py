@@ -132,7 +132,6 @@ class DockerRuntime:
             **dict(settings.env),
         }
         run_kwargs: dict[str, Any] = {
-            "detach": True,
             "labels": labels,
             "environment": environment,
             "command": emulator.container_command(listen_port),
@@ -144,26 +143,32 @@ class DockerRuntime:
             run_kwargs["ports"] = {f"{emulator.container_port}/tcp": (host, port or None)}
             if settings.network not in ("", "bridge"):
                 run_kwargs["network"] = settings.network
+        # Create, record, then start: a run interrupted while the container starts (Ctrl-C,
+        # SIGTERM, SIGKILL) has it recorded already, so that it is stopped all the same.
         try:
-            container = client.containers.run(image, **run_kwargs)
+            container = client.containers.create(image, **run_kwargs)
         except Exception as error:
-            raise StartupError(
-                f"Docker could not start {image}: {_docker_reason(error)}. Check the image, "
-                "--localstack-network and --localstack-env."
-            ) from None
+            raise _could_not_start(image, error) from None
+        except BaseException:  # interrupted: Docker may have made it without telling us its id
+            _remove_labelled(client, labels)
+            raise
         what = f"{emulator.name} container {container.short_id} ({image})"
         docker_host = str(client.api.base_url) if self._given_client is not None else ""
-        on_spawn(
-            Endpoint(
-                url="",
-                emulator=emulator.name,
-                version="",
-                engine=self.name,
-                handle=container.id,
-                docker_host=docker_host,
-            )
-        )
         try:
+            on_spawn(
+                Endpoint(
+                    url="",
+                    emulator=emulator.name,
+                    version="",
+                    engine=self.name,
+                    handle=container.id,
+                    docker_host=docker_host,
+                )
+            )
+            try:
+                container.start()
+            except Exception as error:
+                raise _could_not_start(image, error) from None
             port = listen_port or self._published_port(container, emulator.container_port)
             url = f"{'https' if settings.use_ssl else 'http'}://{host}:{port}"
             _forward_logs(container, settings.container_log_level)
@@ -251,6 +256,8 @@ class DockerRuntime:
     def _published_port(container: Any, container_port: int) -> int:
         container.reload()
         bindings = (container.ports or {}).get(f"{container_port}/tcp") or []
+        if not bindings and container.status in ("exited", "dead"):
+            return 0  # an exited container publishes nothing; the wait reports its exit code
         if not bindings:
             raise StartupError(
                 f"Docker published no host port for {container_port}/tcp of container "
@@ -268,7 +275,9 @@ def sweep_orphans(client: Any) -> list[str]:
     """
     removed = []
     host = socket.gethostname()
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    # ignore_removed: a concurrent run may remove a container between the list and its inspect.
+    listed = client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
+    for container in listed:
         labels = container.labels or {}
         owner = labels.get(LABEL_OWNER, "")
         if labels.get(LABEL_HOST) == host and owner and not is_alive(owner):
@@ -276,6 +285,24 @@ def sweep_orphans(client: Any) -> list[str]:
             _remove(container)
             removed.append(container.id)
     return removed
+
+
+def _remove_labelled(client: Any, labels: dict[str, str]) -> None:
+    """Remove the containers that carry exactly these labels (run, owner and configuration)."""
+    wanted = [f"{name}={value}" for name, value in labels.items() if name != LABEL_HOST]
+    try:
+        listed = client.containers.list(all=True, filters={"label": wanted}, ignore_removed=True)
+        for container in listed:
+            _remove(container)
+    except Exception as error:
+        logger.debug("removing containers labelled %s: %s", wanted, error)
+
+
+def _could_not_start(image: str, error: Exception) -> StartupError:
+    return StartupError(
+        f"Docker could not start {image}: {_docker_reason(error)}. Check the image, "
+        "--localstack-network and --localstack-env."
+    )
 
 
 def _docker_reason(error: Exception) -> str:

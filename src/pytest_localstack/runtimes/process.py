@@ -71,6 +71,7 @@ class ProcessRuntime:
         emulator = MOTO
         emulator.check_settings(settings)
         port = free_port(wanted=settings.port)
+        version = _moto_version()  # before the spawn: nothing may delay its record
         log_path = Path(
             tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")[1]
         )
@@ -88,7 +89,7 @@ class ProcessRuntime:
         endpoint = Endpoint(
             url=url,
             emulator=emulator.name,
-            version=_moto_version(),
+            version=version,
             engine=self.name,
             handle=str(process.pid),
             log_path=str(log_path),

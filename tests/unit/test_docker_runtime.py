@@ -1,0 +1,497 @@
+"""Unit tests for :mod:`pytest_localstack.runtimes.docker` with a fake docker client.
+
+The fake client records what the runtime asks Docker for (published ports, labels,
+environment) and "runs" a container by serving the emulator's readiness probe on the host port
+the runtime asked for, on the address it asked for, so the real wait is exercised. The test
+machine's engine has no bridge network, so this is where the bridge-mode port binding is tested.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import docker.errors
+import pytest
+
+from pytest_localstack._processes import owner_token
+from pytest_localstack.config import Settings
+from pytest_localstack.emulators import LOCALSTACK, MOTO
+from pytest_localstack.exceptions import (
+    EmulatorExitedError,
+    EngineUnavailableError,
+    ImageNotFoundError,
+    LicenseError,
+    StartupError,
+)
+from pytest_localstack.runtimes import (
+    LABEL,
+    LABEL_HOST,
+    LABEL_OWNER,
+    LABEL_RUN,
+    Endpoint,
+    make_labels,
+)
+from pytest_localstack.runtimes.docker import DockerRuntime, connect, sweep_orphans
+
+SECRETS = {
+    "AWS_ACCESS_KEY_ID": "AKIAREALREALREAL0000",
+    "AWS_SECRET_ACCESS_KEY": "real-secret-access-key",
+    "AWS_SESSION_TOKEN": "real-session-token",
+    "AWS_PROFILE": "production",
+}
+
+
+class _Probe(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/moto-api/":
+            body = b"moto"
+        elif self.path == "/_localstack/health":
+            body = json.dumps({"version": "4.14.0", "services": {"sqs": "running"}}).encode()
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class FakeContainer:
+    def __init__(self, client: FakeClient, number: int, image: str, kwargs: dict[str, Any]):
+        self.client = client
+        self.id = f"{number:064x}"
+        self.short_id = self.id[:12]
+        self.image = image
+        self.kwargs = kwargs
+        self.labels: dict[str, str] = dict(kwargs.get("labels") or {})
+        self.status = "created"
+        self.exit_code = 0
+        self.ports: dict[str, list[dict[str, str]]] = {}
+        self.removed = False
+        self.server: http.server.ThreadingHTTPServer | None = None
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return {"State": {"ExitCode": self.exit_code}}
+
+    def start(self) -> None:
+        self.client.events.append(("start", self.id))
+        if self.client.start_error is not None:
+            raise self.client.start_error
+        self.status = "running"
+        if self.client.exit_on_start is not None:
+            self.status, self.exit_code = "exited", self.client.exit_on_start
+            return
+        for container_port, (host, port) in (self.kwargs.get("ports") or {}).items():
+            # What Docker does for a published port: listen on host:port.
+            self.server = http.server.ThreadingHTTPServer((host, port or 0), _Probe)
+            threading.Thread(
+                target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            ).start()
+            bound = str(self.server.server_address[1])
+            self.ports[container_port] = [{"HostIp": host, "HostPort": bound}]
+
+    def reload(self) -> None:
+        pass
+
+    def logs(self, tail: int = 50, stream: bool = False, follow: bool = False) -> Any:
+        lines = self.client.log_lines
+        return iter(lines) if stream else b"".join(lines)
+
+    def stop(self, timeout: int = 10) -> None:
+        self.status = "exited"
+
+    def remove(self, force: bool = False) -> None:
+        self.client.events.append(("remove", self.id))
+        self.removed = True
+        self.status = "removed"
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+        self.client.containers.all.remove(self)
+
+
+class FakeContainers:
+    def __init__(self, client: FakeClient) -> None:
+        self.client = client
+        self.all: list[FakeContainer] = []
+        self.created: list[FakeContainer] = []
+        self.vanishing: list[FakeContainer] = []
+
+    def create(self, image: str, **kwargs: Any) -> FakeContainer:
+        container = FakeContainer(self.client, len(self.created) + 1, image, kwargs)
+        self.all.append(container)
+        self.created.append(container)
+        self.client.events.append(("create", container.id))
+        if self.client.create_interrupt:
+            raise KeyboardInterrupt  # Docker made it; the caller never learnt its id
+        return container
+
+    def run(self, image: str, **kwargs: Any) -> FakeContainer:
+        raise AssertionError("run() creates and starts in one call: nothing can record between")
+
+    def get(self, container_id: str) -> FakeContainer:
+        for container in self.all:
+            if container.id == container_id:
+                return container
+        raise docker.errors.NotFound(container_id)
+
+    def list(
+        self,
+        all: bool = False,
+        filters: dict[str, Any] | None = None,
+        ignore_removed: bool = False,
+    ) -> list[FakeContainer]:
+        # The SDK lists, then inspects each: a container removed in between (by a concurrent
+        # run) raises NotFound unless ignore_removed.
+        if self.vanishing and not ignore_removed:
+            raise docker.errors.NotFound(f"No such container: {self.vanishing[0].id}")
+        wanted = (filters or {}).get("label", [])
+        wanted = [wanted] if isinstance(wanted, str) else wanted
+
+        def matches(container: FakeContainer, label: str) -> bool:
+            name, sep, value = label.partition("=")
+            return name in container.labels and (not sep or container.labels[name] == value)
+
+        return [
+            c
+            for c in self.all
+            if c not in self.vanishing and builtins.all(matches(c, label) for label in wanted)
+        ]
+
+
+class FakeImages:
+    def __init__(self) -> None:
+        self.present = {"pytest-localstack-test/moto:latest", "localstack/localstack:4.14"}
+        self.pulled: list[tuple[str, str]] = []
+        self.pull_error: Exception | None = None
+
+    def get(self, image: str) -> object:
+        if image not in self.present:
+            raise docker.errors.ImageNotFound(f"No such image: {image}")
+        return object()
+
+    def pull(self, repository: str, tag: str = "latest") -> object:
+        self.pulled.append((repository, tag))
+        if self.pull_error is not None:
+            raise self.pull_error
+        self.present.add(f"{repository}:{tag}")
+        return object()
+
+
+class FakeApi:
+    base_url = "http+docker://localhost"
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.api = FakeApi()
+        self.images = FakeImages()
+        self.containers = FakeContainers(self)
+        self.events: list[tuple[str, str]] = []
+        self.start_error: BaseException | None = None
+        self.exit_on_start: int | None = None
+        self.create_interrupt = False
+        self.ping_error: Exception | None = None
+        self.log_lines = [b"emulator says hello\n"]
+
+    def ping(self) -> bool:
+        if self.ping_error is not None:
+            raise self.ping_error
+        return True
+
+
+@pytest.fixture
+def client() -> Iterator[FakeClient]:
+    fake = FakeClient()
+    yield fake
+    for container in list(fake.containers.all):
+        container.remove(force=True)
+
+
+@pytest.fixture
+def real_looking_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+
+
+LABELS = make_labels("run1", owner_token(), "config1")
+MOTO_SETTINGS = Settings(
+    engine="docker", emulator="moto", image="pytest-localstack-test/moto:latest", start_timeout=10
+)
+
+
+def start(client: FakeClient, settings: Settings = MOTO_SETTINGS, **kwargs: Any) -> Endpoint:
+    emulator = MOTO if settings.emulator == "moto" else LOCALSTACK
+    return DockerRuntime(client).start(settings, emulator, LABELS, **kwargs)
+
+
+# -- ports, labels, environment -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("real_looking_credentials")
+@pytest.mark.parametrize("emulator", ["moto", "localstack"])
+def test_bridge_mode_publishes_on_127_0_0_1_only(client: FakeClient, emulator: str) -> None:
+    settings = Settings(
+        engine="docker",
+        emulator=emulator,
+        image="pytest-localstack-test/moto:latest" if emulator == "moto" else "",
+        start_timeout=10,
+    )
+    endpoint = start(client, settings)
+    (container,) = client.containers.created
+    container_port = 5000 if emulator == "moto" else 4566
+    ((published, (host, port)),) = container.kwargs["ports"].items()
+    assert published == f"{container_port}/tcp"
+    assert host == "127.0.0.1"  # never 0.0.0.0: nobody else on the network reaches it
+    assert isinstance(port, int)
+    assert endpoint.url == f"http://127.0.0.1:{port}"
+    assert "network_mode" not in container.kwargs
+    assert endpoint.handle == container.id
+
+
+@pytest.mark.usefixtures("real_looking_credentials")
+def test_labels_are_passed(client: FakeClient) -> None:
+    start(client)
+    (container,) = client.containers.created
+    assert container.kwargs["labels"] == LABELS
+    assert container.labels[LABEL] == "1"
+    assert container.labels[LABEL_RUN] == "run1"
+    assert container.labels[LABEL_OWNER] == owner_token()
+    assert container.labels[LABEL_HOST] == socket.gethostname()
+
+
+@pytest.mark.usefixtures("real_looking_credentials")
+@pytest.mark.parametrize("emulator", ["moto", "localstack"])
+@pytest.mark.parametrize("network", ["", "host"])
+def test_real_aws_credentials_never_reach_the_container(
+    client: FakeClient, emulator: str, network: str
+) -> None:
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == SECRETS["AWS_SECRET_ACCESS_KEY"]
+    settings = Settings(
+        engine="docker",
+        emulator=emulator,
+        image="pytest-localstack-test/moto:latest" if emulator == "moto" else "",
+        network=network,
+        env=(("FOO", "bar"),),
+        start_timeout=10,
+    )
+    if network == "host":
+        # Nothing serves on the host network here: stop at the readiness wait.
+        settings = dataclasses.replace(settings, start_timeout=0.2)
+        with pytest.raises(StartupError):
+            start(client, settings)
+    else:
+        start(client, settings)
+    (container,) = client.containers.created
+    environment: dict[str, str] = container.kwargs["environment"]
+    assert environment["FOO"] == "bar"
+    assert [name for name in environment if name.startswith("AWS_")] == []
+    for secret in SECRETS.values():
+        assert all(secret not in value for value in environment.values())
+
+
+def test_host_network_listens_on_127_0_0_1(client: FakeClient) -> None:
+    settings = dataclasses.replace(MOTO_SETTINGS, network="host", start_timeout=0.2)
+    with pytest.raises(StartupError):
+        start(client, settings)
+    (container,) = client.containers.created
+    assert container.kwargs["network_mode"] == "host"
+    assert "ports" not in container.kwargs
+    command = container.kwargs["command"]
+    assert command[:2] == ["-H", "127.0.0.1"]
+    assert container.removed
+
+
+# -- recorded before it starts --------------------------------------------------------------
+
+
+def test_the_container_is_recorded_before_it_starts(client: FakeClient) -> None:
+    """A run killed while Docker starts the container has it recorded already."""
+    spawned: list[Endpoint] = []
+
+    def on_spawn(endpoint: Endpoint) -> None:
+        spawned.append(endpoint)
+        client.events.append(("recorded", endpoint.handle))
+
+    endpoint = start(client, on_spawn=on_spawn)
+    assert [e.handle for e in spawned] == [endpoint.handle]
+    assert [kind for kind, _ in client.events] == ["create", "recorded", "start"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [KeyboardInterrupt(), docker.errors.APIError("500", explanation="port is already allocated")],
+    ids=["interrupted", "api-error"],
+)
+def test_a_failed_start_removes_the_container(client: FakeClient, error: BaseException) -> None:
+    client.start_error = error
+    expected = KeyboardInterrupt if isinstance(error, KeyboardInterrupt) else StartupError
+    with pytest.raises(expected) as raised:
+        start(client)
+    if expected is StartupError:
+        assert str(raised.value) == (
+            "Docker could not start pytest-localstack-test/moto:latest: port is already "
+            "allocated. Check the image, --localstack-network and --localstack-env."
+        )
+    assert client.containers.all == []
+    assert client.events[-1][0] == "remove"
+
+
+def test_an_interrupted_create_removes_what_docker_made(client: FakeClient) -> None:
+    # A container of another run of the same owner and configuration: not ours to remove.
+    bystander = client.containers.create("x", labels=make_labels("run2", owner_token(), "config1"))
+    client.create_interrupt = True
+    with pytest.raises(KeyboardInterrupt):
+        start(client)
+    assert client.containers.all == [bystander]
+
+
+def test_an_emulator_that_exits_while_starting(client: FakeClient) -> None:
+    client.exit_on_start = 3
+    with pytest.raises(EmulatorExitedError) as raised:
+        start(client)
+    assert raised.value.exit_code == 3
+    assert "exited with code 3 while starting; see its log below" in str(raised.value)
+    assert "emulator says hello" in str(raised.value)
+    assert client.containers.all == []
+
+
+def test_a_licence_failure_at_once_in_bridge_mode(client: FakeClient) -> None:
+    """An exited container publishes no port: the licence failure is still what is reported."""
+    client.exit_on_start = 55
+    client.log_lines = [b"License activation failed! Reason: no credentials\n"]
+    settings = Settings(engine="docker", emulator="localstack", start_timeout=10)
+    with pytest.raises(LicenseError) as raised:
+        start(client, settings)
+    assert raised.value.exit_code == 55
+    assert "Set LOCALSTACK_AUTH_TOKEN in the environment" in str(raised.value)
+    assert "License activation failed!" in str(raised.value)
+    assert client.containers.all == []
+
+
+# -- images ---------------------------------------------------------------------------------
+
+
+def test_missing_image_without_pulling(client: FakeClient) -> None:
+    settings = dataclasses.replace(MOTO_SETTINGS, image="example/missing:1", pull=False)
+    with pytest.raises(ImageNotFoundError) as raised:
+        start(client, settings)
+    assert str(raised.value) == (
+        "Docker image 'example/missing:1' is not available: it is not present locally and "
+        "pulling is disabled (--localstack-pull=false); run `docker pull example/missing:1`, "
+        "build it, or choose another --localstack-image"
+    )
+    assert raised.value.image == "example/missing:1"
+    assert client.images.pulled == []
+    assert client.containers.created == []
+
+
+def test_pull_failure(client: FakeClient) -> None:
+    client.images.pull_error = docker.errors.APIError(
+        "500", explanation="Get https://registry:5000/v2/: proxyconnect tcp: connection refused"
+    )
+    settings = dataclasses.replace(MOTO_SETTINGS, image="registry:5000/team/moto:2")
+    with pytest.raises(ImageNotFoundError) as raised:
+        start(client, settings)
+    assert str(raised.value) == (
+        "Docker image 'registry:5000/team/moto:2' is not available: it is not present locally "
+        "and pulling it failed (Get https://registry:5000/v2/: proxyconnect tcp: connection "
+        "refused); check the name and your registry access, or choose another "
+        "--localstack-image"
+    )
+    assert client.images.pulled == [("registry:5000/team/moto", "2")]
+    assert client.containers.created == []
+
+
+def test_missing_image_is_pulled_when_allowed(client: FakeClient) -> None:
+    settings = dataclasses.replace(MOTO_SETTINGS, image="example/moto")
+    start(client, settings)
+    assert client.images.pulled == [("example/moto", "latest")]
+
+
+# -- the engine -----------------------------------------------------------------------------
+
+
+def test_unreachable_engine(client: FakeClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+    client.ping_error = ConnectionRefusedError(111, "Connection refused")
+    with pytest.raises(EngineUnavailableError) as raised:
+        connect(client)
+    assert str(raised.value) == (
+        "cannot reach a Docker engine at tcp://127.0.0.1:1: [Errno 111] Connection refused. "
+        "Start Docker (or set DOCKER_HOST), or run without it: --localstack-engine=process "
+        'runs the embedded moto server (pip install "pytest-localstack[moto]"), '
+        "--localstack-endpoint URL attaches to a running emulator."
+    )
+
+
+# -- the orphan sweep -----------------------------------------------------------------------
+
+
+def _finished_process_token() -> str:
+    """The owner token of a process that has exited (and been reaped)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    token = owner_token(process.pid)
+    process.communicate(b"")
+    assert token.partition(":")[2], "the token names a start time"
+    return token
+
+
+def test_sweep_removes_only_dead_owners_of_this_host(client: FakeClient) -> None:
+    host = socket.gethostname()
+    dead = _finished_process_token()
+    pid, _, started = owner_token().partition(":")
+    reused_pid = f"{pid}:{int(started) + 1}"  # this pid, but another process's start time
+
+    def make(owner: str, on_host: str = host, **extra: str) -> FakeContainer:
+        labels = {**make_labels("run", owner, "config"), LABEL_HOST: on_host, **extra}
+        return client.containers.create("x", labels=labels)
+
+    orphan = make(dead)
+    orphan_of_reused_pid = make(reused_pid)
+    live = make(owner_token())
+    reused = make("", **{"pytest-localstack.reuse": "config"})  # --localstack-reuse: no owner
+    other_host = make(dead, on_host=host + "-elsewhere")
+    unlabelled = client.containers.create("x", labels={"com.example": "1"})
+
+    removed = sweep_orphans(client)
+    assert sorted(removed) == sorted([orphan.id, orphan_of_reused_pid.id])
+    assert orphan.removed
+    assert orphan_of_reused_pid.removed
+    assert client.containers.all == [live, reused, other_host, unlabelled]
+
+
+def test_a_start_sweeps_first(client: FakeClient) -> None:
+    orphan = client.containers.create(
+        "x", labels=make_labels("old-run", _finished_process_token(), "config")
+    )
+    start(client)
+    assert orphan.removed
+    assert client.events.index(("remove", orphan.id)) < client.events.index(
+        ("create", client.containers.created[-1].id)
+    )
+
+
+def test_sweep_ignores_containers_removed_meanwhile(client: FakeClient) -> None:
+    """Concurrent runs: another run's sweep or stop removes a container while this one lists."""
+    gone = client.containers.create("x", labels=make_labels("other", owner_token(), "config"))
+    client.containers.vanishing.append(gone)
+    assert sweep_orphans(client) == []
+    start(client)  # sweeps first, and starts all the same
