@@ -33,7 +33,7 @@ def require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> Iterator[object]:
+def docker_client() -> object:
     """The plugin's own client for the default engine, so that tests see what it sees."""
     from pytest_localstack.exceptions import EngineUnavailableError
     from pytest_localstack.runtimes.docker import connect
@@ -42,7 +42,7 @@ def docker_client() -> Iterator[object]:
         client = connect()
     except EngineUnavailableError as error:
         require(False, f"{error}; run scripts/start-dockerd.sh")
-    yield client
+    return client
 
 
 def _require_image(client: object, image: str) -> str:

@@ -36,3 +36,21 @@ def proxy_for(url: str) -> str:
     if not proxy or urllib.request.proxy_bypass(parsed.netloc):
         return ""
     return proxy
+
+
+def proxy_warning(url: str) -> str:
+    """What to tell the user when a proxy from the environment covers the emulator, or ""."""
+    proxy = proxy_for(url)
+    if not proxy:
+        return ""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return (
+            f"the proxy {proxy} from the environment is not bypassed for {host} (NO_PROXY): "
+            "redirected botocore clients send directly anyway, but child processes and other "
+            f"HTTP clients would use the proxy; add {host} to NO_PROXY"
+        )
+    return (
+        f"botocore sends requests for {url} through the proxy {proxy}; "
+        "add the emulator's host to NO_PROXY"
+    )

@@ -144,7 +144,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    from pytest_localstack._http import proxy_for
+    from pytest_localstack._http import proxy_warning
 
     coordinator = config.stash.get(COORDINATOR_KEY, None)
     for endpoint in coordinator.stopped if coordinator is not None else ():
@@ -152,13 +152,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"localstack: {endpoint.engine} {endpoint.emulator} {endpoint.version} "
             f"served {endpoint.url}"
         )
-        proxy = proxy_for(endpoint.url)
-        if proxy:
-            terminalreporter.write_line(
-                f"localstack: warning: botocore sends requests for {endpoint.url} through the "
-                f"proxy {proxy}; add the emulator's host to NO_PROXY",
-                yellow=True,
-            )
+        warning = proxy_warning(endpoint.url)
+        if warning:
+            terminalreporter.write_line(f"localstack: warning: {warning}", yellow=True)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_localstack import config
-from pytest_localstack._http import proxy_for
+from pytest_localstack._http import proxy_warning
 from pytest_localstack.exceptions import ConfigurationError
 from pytest_localstack.session import LocalstackSession, ServicesArg
 
@@ -53,14 +53,9 @@ def shared_session(
         **kwargs,
     )
     session.start()
-    proxy = proxy_for(session.endpoint.url)
-    if proxy:
-        logger.warning(
-            "botocore will send requests for %s through the proxy %s from the environment; "
-            "add the emulator's host to NO_PROXY",
-            session.endpoint.url,
-            proxy,
-        )
+    warning = proxy_warning(session.endpoint.url)
+    if warning:
+        logger.warning("%s", warning)
     try:
         yield session
     finally:

@@ -154,9 +154,7 @@ def test_report_header_for_an_external_endpoint(pytester: pytest.Pytester) -> No
     )
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        [
-            "localstack: engine external, emulator detected, image -, endpoint http://127.0.0.1:4566"
-        ]
+        ["localstack: engine external, emulator detected, image -, endpoint http://127.0.0.1:4566"]
     )
 
 

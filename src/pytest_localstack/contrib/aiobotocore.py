@@ -59,9 +59,10 @@ def contribute_to_session(session: RunningSession) -> None:
     session.aiobotocore = AiobotocoreTestResourceFactory(session)  # type: ignore[attr-defined]
 
 
-def _redirected_config(config: Any) -> AioConfig:
+def _redirected_config(session: RunningSession, config: Any) -> AioConfig:
     """Path-style S3 under the caller's config, keeping its aiohttp/httpx settings."""
-    redirected = AioConfig(**_PATH_STYLE_OPTIONS)
+    direct = contrib_botocore.no_proxy_options(session, config)
+    redirected = AioConfig(**_PATH_STYLE_OPTIONS, **direct)
     if config is None:
         return redirected
     merged: AioConfig = redirected.merge(config)
@@ -103,7 +104,7 @@ def create_client(
     """An aiobotocore client context for ``session``'s emulator and identity."""
     bound = _CREATE_CLIENT_SIGNATURE.bind(aio_session, *args, **kwargs)
     arguments = contrib_botocore.redirected_client_arguments(session, dict(bound.arguments))
-    arguments["config"] = _redirected_config(bound.arguments.get("config"))
+    arguments["config"] = _redirected_config(session, bound.arguments.get("config"))
     return _RedirectedClientContext(_ORIGINAL_CREATE_CLIENT(**arguments), session)
 
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 _ORIGINAL_CREATE_CLIENT = botocore.session.Session.create_client
 _ORIGINAL_SEND = botocore.httpsession.URLLib3Session.send
 _CREATE_CLIENT_SIGNATURE = inspect.signature(_ORIGINAL_CREATE_CLIENT)
-_PATH_STYLE = botocore.config.Config(s3={"addressing_style": "path"})
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 #: The sessions whose patches are active, innermost last.
 _active: list[RunningSession] = []
@@ -71,13 +71,26 @@ def redirected_client_arguments(
     arguments.update(session.credentials())
     arguments["aws_session_token"] = None
     config = arguments.get("config")
+    direct = no_proxy_options(session, config)
     if config is None:
-        arguments["config"] = _PATH_STYLE
+        arguments["config"] = botocore.config.Config(s3={"addressing_style": "path"}, **direct)
     else:
         # Config.merge replaces the whole s3 dict: keep path style unless the caller chose one.
         s3 = {"addressing_style": "path", **(config.s3 or {})}
-        arguments["config"] = config.merge(botocore.config.Config(s3=s3))
+        arguments["config"] = config.merge(botocore.config.Config(s3=s3, **direct))
     return arguments
+
+
+def no_proxy_options(session: RunningSession, config: Any) -> dict[str, Any]:
+    """``proxies={}`` for an emulator on this machine, unless the caller set proxies.
+
+    A proxy from the environment (``HTTPS_PROXY`` without ``NO_PROXY``) cannot reach this
+    machine's loopback; an empty mapping makes botocore send directly.
+    """
+    host = urllib.parse.urlsplit(session.endpoint_url()).hostname or ""
+    if host not in _LOOPBACK or (config is not None and config.proxies is not None):
+        return {}
+    return {"proxies": {}}
 
 
 def add_account_headers(client: Any, session: RunningSession) -> None:
