@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +24,37 @@ LOCALSTACK_IMAGE = os.environ.get(
 MOTO_IMAGE = os.environ.get(
     "PYTEST_LOCALSTACK_TEST_MOTO_IMAGE", "pytest-localstack-test/moto:latest"
 )
+
+#: Real-looking credentials that must never be used while a session's patch is active.
+REAL_KEY = "AKIAREALREALREAL0000"
+REAL_SECRET = "real/secret/real/secret"
+
+
+def unique(prefix: str) -> str:
+    """A name no other test run uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def use_real_looking_aws_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, default_region: str, prod_region: str
+) -> Path:
+    """Real-looking credentials in the environment and in the config and credentials files the
+    SDKs read (a ``default`` and a ``prod`` profile); returns the files' directory."""
+    real = tmp_path / "real-aws"
+    real.mkdir()
+    (real / "config").write_text(
+        f"[default]\nregion = {default_region}\n[profile prod]\nregion = {prod_region}\n"
+    )
+    (real / "credentials").write_text(
+        f"[default]\naws_access_key_id = {REAL_KEY}\naws_secret_access_key = {REAL_SECRET}\n"
+        f"[prod]\naws_access_key_id = {REAL_KEY}\naws_secret_access_key = {REAL_SECRET}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(real / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(real / "credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", REAL_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", REAL_SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "real-session-token")
+    return real
 
 
 def require(condition: bool, reason: str) -> None:

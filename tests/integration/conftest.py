@@ -9,6 +9,7 @@ import pytest
 
 from pytest_localstack.fixtures import shared_session
 from pytest_localstack.session import LocalstackSession, RunningSession
+from tests.servers import Sentinel, sentinel_proxy
 
 #: engine id -> the emulator it runs
 ENGINES = {
@@ -79,3 +80,18 @@ def patched(identity: RunningSession) -> Iterator[RunningSession]:
     """The fresh identity, with every botocore and boto3 client redirected to it."""
     with identity.botocore.patch_botocore():  # type: ignore[attr-defined]
         yield identity
+
+
+@pytest.fixture
+def sentinel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinel]:
+    """Every proxy variable points at a sentinel that forwards nothing; the test checks what
+    reached it."""
+    with sentinel_proxy(monkeypatch, must_stay_empty=False) as server:
+        yield server
+
+
+@pytest.fixture
+def empty_sentinel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinel]:
+    """As :func:`sentinel`, and the test fails at teardown if any request reached it."""
+    with sentinel_proxy(monkeypatch, must_stay_empty=True) as server:
+        yield server

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socketserver
-import threading
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import aioboto3
@@ -24,49 +20,10 @@ import pytest
 
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.session import RunningSession
+from tests.conftest import unique
+from tests.servers import Sentinel
 
 pytestmark = [pytest.mark.anyio, pytest.mark.engines("process", "docker-moto")]
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-class Sentinel:
-    """A dead-end HTTP proxy on 127.0.0.1: records each request line, answers 403, forwards
-    nothing."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                requests.append(self.rfile.readline(65536).decode("latin-1").strip())
-                self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-
-@pytest.fixture
-def sentinel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinel]:
-    server = Sentinel()
-    server.thread.start()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, server.url)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    try:
-        yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
-        server.thread.join()
 
 
 @pytest.fixture(autouse=True)

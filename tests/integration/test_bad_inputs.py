@@ -27,6 +27,7 @@ import pytest
 from pytest_localstack import config
 from pytest_localstack.runtimes import free_port
 from tests.conftest import require
+from tests.servers import DEAD_PROXY, set_proxies
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("default")]
 
@@ -486,10 +487,7 @@ def test_proxy_variables_warn_and_do_not_fail_the_plugin(
     """A proxy in the environment and no NO_PROXY for 127.0.0.1: the plugin starts, probes and
     stops the emulator without the proxy, redirected clients send directly, and the user is
     told what to do about everything else (child processes, other HTTP clients)."""
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    set_proxies(monkeypatch, DEAD_PROXY, bypass_local=False)
     pytester.makepyfile(test_inner=PROXIED)
     started = time.monotonic()
     result = pytester.runpytest_subprocess("--localstack-engine=process", timeout=90)
@@ -520,10 +518,7 @@ def test_redirected_clients_reach_a_local_emulator(localstack):
 def test_proxy_variables_do_not_fail_redirected_clients(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    set_proxies(monkeypatch, DEAD_PROXY, bypass_local=False)
     pytester.makepyfile(test_inner=PROXIED_CLIENTS)
     result = pytester.runpytest_subprocess(
         "--localstack-engine=process", "-o", "addopts=", timeout=90

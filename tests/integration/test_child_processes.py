@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import socketserver
 import subprocess
 import sys
-import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,74 +27,22 @@ import pytest
 
 from pytest_localstack.fixtures import shared_session
 from pytest_localstack.session import RunningSession
-from tests.conftest import require
+from tests.conftest import REAL_KEY, require, unique, use_real_looking_aws_files
+from tests.servers import Sentinel
 
 pytestmark = pytest.mark.engines("process", "docker-moto")
 
-REAL_KEY = "AKIAREALREALREAL0000"
-REAL_SECRET = "real/secret/real/secret"
 AWS_CLI = Path(sys.executable).with_name("aws")
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-class Sentinel:
-    """A dead-end HTTP proxy on 127.0.0.1: records each request line, answers 403, forwards
-    nothing."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                requests.append(self.rfile.readline(65536).decode("latin-1").strip())
-                self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-
 @pytest.fixture
-def sentinel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinel]:
-    server = Sentinel()
-    server.thread.start()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, server.url)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    try:
-        yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
-        server.thread.join()
-        assert server.requests == [], "a request left for a real endpoint"
-
-
-@pytest.fixture
-def real_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sentinel: Sentinel) -> None:
+def real_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, empty_sentinel: Sentinel
+) -> None:
     """Real-looking credentials in the environment and in the files the SDKs read."""
-    real = tmp_path / "real-aws"
-    real.mkdir()
-    (real / "config").write_text(
-        "[default]\nregion = us-east-1\n[profile prod]\nregion = us-east-1\n"
+    use_real_looking_aws_files(
+        monkeypatch, tmp_path, default_region="us-east-1", prod_region="us-east-1"
     )
-    (real / "credentials").write_text(
-        f"[default]\naws_access_key_id = {REAL_KEY}\naws_secret_access_key = {REAL_SECRET}\n"
-        f"[prod]\naws_access_key_id = {REAL_KEY}\naws_secret_access_key = {REAL_SECRET}\n"
-    )
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(real / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(real / "credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", REAL_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", REAL_SECRET)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "real-session-token")
     monkeypatch.setenv("AWS_PROFILE", "prod")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.amazonaws.com")

@@ -11,16 +11,12 @@ Differences between the engines are stated here, not hidden:
 from __future__ import annotations
 
 import json
-import uuid
 
 import boto3
 import pytest
 
 from pytest_localstack.session import RunningSession
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+from tests.conftest import unique
 
 
 def test_s3_objects(patched: RunningSession) -> None:

@@ -19,9 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
-import socketserver
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +36,8 @@ from pytest_localstack.emulators import MOTO
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.runtimes import make_labels, runtime_for
 from pytest_localstack.session import RunningSession
+from tests.conftest import unique
+from tests.servers import Sentinel, serving, set_proxies
 
 # The guard does not depend on where the emulator runs: the matrix runs on the embedded one.
 pytestmark = pytest.mark.engines("process")
@@ -49,33 +49,6 @@ REAL_CREDENTIALS = {
 }
 
 
-class Sentinel:
-    """An HTTP server on 127.0.0.1 that records each request line, answers 403, forwards
-    nothing."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                requests.append(self.rfile.readline(65536).decode("latin-1").strip())
-                self.wfile.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 @dataclass
 class Sentinels:
     endpoint: Sentinel
@@ -84,30 +57,19 @@ class Sentinels:
 
 @pytest.fixture
 def sentinels(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinels]:
-    endpoint, proxy = Sentinel(), Sentinel()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, proxy.url)
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    # Credentials that must never be used, and no endpoint from the outside.
-    for name, value in REAL_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_CONFIG_FILE"):
-            monkeypatch.delenv(name)
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    try:
+    with serving(Sentinel()) as endpoint, serving(Sentinel()) as proxy:
+        set_proxies(monkeypatch, proxy.url)
+        # Credentials that must never be used, and no endpoint from the outside.
+        for name, value in REAL_CREDENTIALS.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for name in list(os.environ):
+            if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_CONFIG_FILE"):
+                monkeypatch.delenv(name)
+        monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
         yield Sentinels(endpoint, proxy)
-    finally:
-        endpoint.close()
-        proxy.close()
     assert endpoint.requests == [], "a request reached the sentinel endpoint"
     assert proxy.requests == [], "a request went to the proxy"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def queue_exists(session: RunningSession, name: str) -> bool:

@@ -14,6 +14,7 @@ import pytest
 
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.session import RunningSession
+from tests.servers import DEAD_PROXY, set_proxies
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +34,7 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    set_proxies(monkeypatch, DEAD_PROXY)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)

@@ -62,6 +62,12 @@ def run_inner(
     return result, found
 
 
+def docker_client_for(engine: dict[str, Any], request: pytest.FixtureRequest) -> Any:
+    """The Docker client when the engine runs containers (to check that they are gone), else
+    None."""
+    return request.getfixturevalue("docker_client") if engine["engine"] == "docker" else None
+
+
 def assert_gone(records: list[dict[str, Any]], docker_client: Any = None) -> None:
     """Nothing that the inner run started is still running."""
     for handle in {r["handle"] for r in records}:
@@ -84,9 +90,7 @@ def test_one_emulator_per_run(
     workers: int,
     request: pytest.FixtureRequest,
 ) -> None:
-    docker_client = (
-        request.getfixturevalue("docker_client") if engine["engine"] == "docker" else None
-    )
+    docker_client = docker_client_for(engine, request)
     result, records = run_inner(
         pytester, tmp_path, engine, "-n", str(workers), source=INNER_TESTS.format(count=12)
     )
@@ -156,9 +160,7 @@ def test_a_crashed_worker_does_not_break_the_run(
     engine: dict[str, Any],
     request: pytest.FixtureRequest,
 ) -> None:
-    docker_client = (
-        request.getfixturevalue("docker_client") if engine["engine"] == "docker" else None
-    )
+    docker_client = docker_client_for(engine, request)
     result, records = run_inner(
         pytester, tmp_path, engine, "-n", "2", source=CRASHING.format(count=10)
     )
@@ -229,9 +231,7 @@ def test_two_concurrent_runs_do_not_share(
     engine: dict[str, Any],
     request: pytest.FixtureRequest,
 ) -> None:
-    docker_client = (
-        request.getfixturevalue("docker_client") if engine["engine"] == "docker" else None
-    )
+    docker_client = docker_client_for(engine, request)
     pytester.makepyfile(test_inner=INNER_TESTS.format(count=6))
     runs = []
     for index in range(2):

@@ -23,6 +23,7 @@ from pytest_localstack.contrib import botocore as contrib
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.runtimes import Endpoint
 from pytest_localstack.session import RunningSession
+from tests.servers import DEAD_PROXY, serving, set_proxies
 
 
 class RecordingServer:
@@ -66,34 +67,22 @@ class RecordingServer:
         return scopes
 
 
-def _serve() -> Iterator[RecordingServer]:
-    server = RecordingServer()
-    server.thread.start()
-    try:
-        yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()
-        server.thread.join()
-
-
 @pytest.fixture
 def emulator() -> Iterator[RecordingServer]:
-    yield from _serve()
+    with serving(RecordingServer()) as server:
+        yield server
 
 
 @pytest.fixture
 def sentinel() -> Iterator[RecordingServer]:
-    yield from _serve()
+    with serving(RecordingServer()) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """A dead proxy for everything but 127.0.0.1, and no AWS settings from the outside."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    set_proxies(monkeypatch, DEAD_PROXY)
     for name in (
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",

@@ -24,32 +24,17 @@ from pytest_localstack.contrib import environment
 from pytest_localstack.exceptions import ConfigurationError
 from pytest_localstack.runtimes import Endpoint
 from pytest_localstack.session import RunningSession
-
-REAL_KEY = "AKIAREALREALREAL0000"
-REAL_SECRET = "real/secret/real/secret"
+from tests.conftest import REAL_KEY, use_real_looking_aws_files
+from tests.servers import DEAD_PROXY, set_proxies
 
 
 @pytest.fixture(autouse=True)
 def real_looking_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Real-looking credentials everywhere the SDKs look; the proxies are dead ends."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    real = tmp_path / "real-aws"
-    real.mkdir()
-    (real / "config").write_text(
-        "[default]\nregion = eu-central-1\n[profile prod]\nregion = eu-west-1\n"
+    set_proxies(monkeypatch, DEAD_PROXY)
+    real = use_real_looking_aws_files(
+        monkeypatch, tmp_path, default_region="eu-central-1", prod_region="eu-west-1"
     )
-    (real / "credentials").write_text(
-        f"[default]\naws_access_key_id = {REAL_KEY}\naws_secret_access_key = {REAL_SECRET}\n"
-        f"[prod]\naws_access_key_id = {REAL_KEY}\naws_secret_access_key = {REAL_SECRET}\n"
-    )
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(real / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(real / "credentials"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", REAL_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", REAL_SECRET)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "real-session-token")
     monkeypatch.setenv("AWS_SECURITY_TOKEN", "real-security-token")
     monkeypatch.setenv("AWS_PROFILE", "prod")
     monkeypatch.setenv("AWS_DEFAULT_PROFILE", "prod")

@@ -18,6 +18,7 @@ from pytest_localstack.config import Settings
 from pytest_localstack.emulators import LOCALSTACK, MOTO, Probe
 from pytest_localstack.exceptions import ConfigurationError, EndpointUnreachableError
 from pytest_localstack.runtimes import free_port
+from tests.servers import DEAD_PROXY, serving, set_proxies
 
 Route = tuple[int, bytes, dict[str, str]]
 
@@ -60,23 +61,14 @@ class FakeEmulatorServer:
 
 @pytest.fixture
 def server() -> Iterator[FakeEmulatorServer]:
-    fake = FakeEmulatorServer()
-    fake.thread.start()
-    try:
+    with serving(FakeEmulatorServer()) as fake:
         yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
-        fake.thread.join()
 
 
 @pytest.fixture(autouse=True)
 def _dead_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Probes must never consult a proxy: a dead one is set, with no exception for 127.0.0.1."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    set_proxies(monkeypatch, DEAD_PROXY, bypass_local=False)
 
 
 # -- the profiles -------------------------------------------------------------------------------
