@@ -19,6 +19,8 @@ python=${PYTHON:-python3}
 export HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
 export http_proxy=$HTTP_PROXY https_proxy=$HTTPS_PROXY
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-# A basetemp of its own: pytest's numbered temp dirs in /tmp are shared with the pytest runs
-# that the tests start, and with any other run on the machine.
-exec .venv/bin/python -m pytest --basetemp="$PWD/.pytest-tmp" "$@"
+# A basetemp of its own, outside the repository (the pytest runs that the tests start must not
+# find this project's pyproject.toml): pytest's numbered temp dirs in /tmp are shared with
+# those runs and with any other run on the machine, and get rotated away.
+basetemp=$(mktemp -d -t pytest-localstack-tests.XXXXXX)
+exec .venv/bin/python -m pytest --basetemp="$basetemp" "$@"
