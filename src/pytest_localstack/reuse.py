@@ -94,7 +94,9 @@ def _answers(endpoint: Endpoint, docker_client: Any) -> bool:
     return runtime.is_alive(endpoint) and EMULATORS[endpoint.emulator].probe(endpoint.url).ready
 
 
-def stop_idle(exclude: Path | None = None, limit: float = IDLE_LIMIT_SECONDS) -> list[Endpoint]:
+def stop_idle(
+    exclude: Path | None = None, limit: float = IDLE_LIMIT_SECONDS, timeout: float = 5.0
+) -> list[Endpoint]:
     """Stop reused emulators that no run has attached to for ``limit`` seconds."""
     stopped = []
     now = time.time()
@@ -106,7 +108,7 @@ def stop_idle(exclude: Path | None = None, limit: float = IDLE_LIMIT_SECONDS) ->
         except OSError:
             continue
         if idle > limit:
-            endpoint = _stop(record, 5.0)
+            endpoint = _stop(record, timeout)
             if endpoint is not None:
                 stopped.append(endpoint)
     return stopped
@@ -114,4 +116,4 @@ def stop_idle(exclude: Path | None = None, limit: float = IDLE_LIMIT_SECONDS) ->
 
 def stop_all(timeout: float = 10.0) -> list[Endpoint]:
     """Stop and forget every reused emulator (``--localstack-stop-reused``)."""
-    return stop_idle(limit=-1.0) if registry_dir().exists() else []
+    return stop_idle(limit=-1.0, timeout=timeout) if registry_dir().exists() else []
