@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pytest_localstack.session import LocalstackSession
 
 #: The resource fixtures (``s3_bucket``, ``make_s3_bucket``, ...); light to import.
-pytest_plugins = ["pytest_localstack._resource_fixtures"]
+pytest_plugins = ["pytest_localstack.resources.fixtures"]
 
 SETTINGS_KEY = pytest.StashKey[localstack_config.Settings]()
 COORDINATOR_KEY = pytest.StashKey["Coordinator"]()
@@ -169,5 +169,5 @@ def localstack_session(pytestconfig: pytest.Config) -> Iterator[LocalstackSessio
 @pytest.fixture
 def localstack(localstack_session: LocalstackSession) -> Iterator[LocalstackSession]:
     """Like ``localstack_session``, with every botocore and boto3 client redirected to it."""
-    with localstack_session.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with localstack_session.botocore.patch_botocore():
         yield localstack_session

@@ -77,7 +77,7 @@ def _make_fixture(scope: str, autouse: bool, patch: bool, arguments: dict[str, A
             if not patch:
                 yield session
                 return
-            with session.botocore.patch_botocore():  # type: ignore[attr-defined]
+            with session.botocore.patch_botocore():
                 yield session
 
     return pytest.fixture(scope=scope, autouse=autouse)(_fixture)  # type: ignore[call-overload]

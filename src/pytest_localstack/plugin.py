@@ -14,13 +14,15 @@ logger = logging.getLogger(__name__)
 manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
 manager.add_hookspecs(hookspecs)
 
-#: The plugins that ship with pytest-localstack, registered on first use of a session.
+#: The plugins that ship with pytest-localstack, registered on first use of a session. The SDK
+#: modules install their redirection when imported (aiobotocore joins botocore's patch), and
+#: the resources' hooks delete what a stopping session's factory left.
 BUILTIN_PLUGINS = (
     ("pytest_localstack.contrib.botocore", True),
     ("pytest_localstack.contrib.boto3", False),
     ("pytest_localstack.contrib.aiobotocore", False),
     ("pytest_localstack.contrib.aioboto3", False),
-    ("pytest_localstack.resources", True),
+    ("pytest_localstack.resources._hooks", True),
 )
 
 _builtins_loaded = False

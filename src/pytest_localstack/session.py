@@ -1,8 +1,11 @@
 """Sessions: an emulator endpoint plus an identity (account, region, credentials).
 
 :class:`RunningSession` attaches to an emulator that is already running; :class:`LocalstackSession`
-starts one (or is handed the run's shared one by the fixtures). Plugins add client factories to
-every session through the ``contribute_to_session`` hook.
+starts one (or is handed the run's shared one by the fixtures). Every session has typed client
+and resource factories (``session.botocore``, ``session.boto3``, ``session.resources``, and
+``session.aiobotocore`` / ``session.aioboto3`` with the ``aio`` extra), built on first use so that
+importing this module loads no SDK. Plugins add their own through the ``contribute_to_session``
+hook.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_localstack import config, plugin
 from pytest_localstack._processes import owner_token
@@ -27,6 +30,13 @@ from pytest_localstack.exceptions import (
     StartTimeoutError,
 )
 from pytest_localstack.runtimes import Endpoint, choose_engine, make_labels, runtime_for
+
+if TYPE_CHECKING:
+    from pytest_localstack.contrib.aioboto3 import Aioboto3TestResourceFactory
+    from pytest_localstack.contrib.aiobotocore import AiobotocoreTestResourceFactory
+    from pytest_localstack.contrib.boto3 import Boto3TestResourceFactory
+    from pytest_localstack.contrib.botocore import BotocoreTestResourceFactory
+    from pytest_localstack.resources import ResourceFactory
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +247,47 @@ class RunningSession:
         """Headers every request carries so that the emulator acts in this account."""
         return self.emulator.account_headers(self.account_id)
 
+    # -- client and resource factories (built on first use) -------------------------------------
+
+    @functools.cached_property
+    def botocore(self) -> BotocoreTestResourceFactory:
+        """botocore sessions and clients bound to this session, and ``patch_botocore()``."""
+        from pytest_localstack.contrib.botocore import BotocoreTestResourceFactory
+
+        return BotocoreTestResourceFactory(self)
+
+    @functools.cached_property
+    def boto3(self) -> Boto3TestResourceFactory:
+        """boto3 sessions, clients and resources bound to this session."""
+        from pytest_localstack.contrib.boto3 import Boto3TestResourceFactory
+
+        return Boto3TestResourceFactory(self)
+
+    @functools.cached_property
+    def resources(self) -> ResourceFactory:
+        """AWS resources with unique names in this identity, deleted at cleanup."""
+        from pytest_localstack.resources import ResourceFactory
+
+        return ResourceFactory(self)
+
+    @functools.cached_property
+    def aiobotocore(self) -> AiobotocoreTestResourceFactory:
+        """aiobotocore sessions and clients bound to this session (the ``aio`` extra)."""
+        try:
+            from pytest_localstack.contrib.aiobotocore import AiobotocoreTestResourceFactory
+        except ImportError as error:
+            raise _needs_aio_extra("aiobotocore", error) from error
+        return AiobotocoreTestResourceFactory(self)
+
+    @functools.cached_property
+    def aioboto3(self) -> Aioboto3TestResourceFactory:
+        """aioboto3 sessions, clients and resources bound to this session (the ``aio`` extra)."""
+        try:
+            from pytest_localstack.contrib.aioboto3 import Aioboto3TestResourceFactory
+        except ImportError as error:
+            raise _needs_aio_extra("aioboto3", error) from error
+        return Aioboto3TestResourceFactory(self)
+
     def new_identity(
         self, account_id: str | None = None, region_name: str | None = None
     ) -> RunningSession:
@@ -255,6 +306,14 @@ class RunningSession:
         )
         other.start()
         return other
+
+
+def _needs_aio_extra(name: str, error: ImportError) -> AttributeError:
+    """An attribute error, so that ``hasattr(session, name)`` is false without the SDK."""
+    return AttributeError(
+        f"session.{name} needs {error.name or name}, which is not installed; "
+        'install it with pip install "pytest-localstack[aio]"'
+    )
 
 
 def _endpoint_from_hostname(hostname: str, use_ssl: bool) -> Endpoint:

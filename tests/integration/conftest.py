@@ -78,7 +78,7 @@ def identity(aws: LocalstackSession) -> Iterator[RunningSession]:
 @pytest.fixture
 def patched(identity: RunningSession) -> Iterator[RunningSession]:
     """The fresh identity, with every botocore and boto3 client redirected to it."""
-    with identity.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with identity.botocore.patch_botocore():
         yield identity
 
 

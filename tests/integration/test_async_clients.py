@@ -43,7 +43,7 @@ def access_key_of(client: Any) -> str:
 
 
 def bucket_names(session: RunningSession) -> list[str]:
-    s3 = session.boto3.client("s3")  # type: ignore[attr-defined]
+    s3 = session.boto3.client("s3")
     return [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
 
 
@@ -136,12 +136,12 @@ async def test_aioboto3_client_and_resource(patched: RunningSession) -> None:
 
 async def test_factories_without_the_patch(identity: RunningSession) -> None:
     name = unique("factory")
-    async with identity.aiobotocore.client("s3") as s3:  # type: ignore[attr-defined]
+    async with identity.aiobotocore.client("s3") as s3:
         assert access_key_of(s3) == identity.access_key_id
         await s3.create_bucket(Bucket=name)
-    async with identity.aioboto3.client("sqs") as sqs:  # type: ignore[attr-defined]
+    async with identity.aioboto3.client("sqs") as sqs:
         url = (await sqs.create_queue(QueueName="factory"))["QueueUrl"]
-    async with identity.aioboto3.resource("dynamodb") as dynamodb:  # type: ignore[attr-defined]
+    async with identity.aioboto3.resource("dynamodb") as dynamodb:
         table = await dynamodb.create_table(
             TableName="factory",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -149,7 +149,7 @@ async def test_factories_without_the_patch(identity: RunningSession) -> None:
             BillingMode="PAY_PER_REQUEST",
         )
         await table.put_item(Item={"id": "x"})
-    async with identity.aiobotocore.session().create_client("sts") as sts:  # type: ignore[attr-defined]
+    async with identity.aiobotocore.session().create_client("sts") as sts:
         assert (await sts.get_caller_identity())["Account"] == identity.account_id
     assert url.endswith(f"/{identity.account_id}/factory")
     assert bucket_names(identity) == [name]
@@ -159,9 +159,9 @@ async def test_factories_ignore_the_profile_of_real_aws(
     identity: RunningSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
-    async with identity.aiobotocore.client("sts") as sts:  # type: ignore[attr-defined]
+    async with identity.aiobotocore.client("sts") as sts:
         assert (await sts.get_caller_identity())["Account"] == identity.account_id
-    async with identity.aioboto3.client("sts") as sts:  # type: ignore[attr-defined]
+    async with identity.aioboto3.client("sts") as sts:
         assert (await sts.get_caller_identity())["Account"] == identity.account_id
 
 
@@ -169,14 +169,14 @@ def test_factories_serve_one_event_loop_after_another(identity: RunningSession) 
     """The factories keep one session each; a test per event loop must still work."""
 
     async def count_queues() -> int:
-        async with identity.aiobotocore.client("sqs") as sqs:  # type: ignore[attr-defined]
+        async with identity.aiobotocore.client("sqs") as sqs:
             aiobotocore_count = len((await sqs.list_queues()).get("QueueUrls", []))
-        async with identity.aioboto3.client("sqs") as sqs:  # type: ignore[attr-defined]
+        async with identity.aioboto3.client("sqs") as sqs:
             aioboto3_count = len((await sqs.list_queues()).get("QueueUrls", []))
         assert aiobotocore_count == aioboto3_count
         return aiobotocore_count
 
-    identity.boto3.client("sqs").create_queue(QueueName="loops")  # type: ignore[attr-defined]
+    identity.boto3.client("sqs").create_queue(QueueName="loops")
     assert asyncio.run(count_queues()) == 1
     assert asyncio.run(count_queues()) == 1
 
@@ -185,10 +185,10 @@ async def test_accounts_do_not_see_each_other(identity: RunningSession) -> None:
     other = identity.new_identity()
     try:
         for session in (identity, other):
-            async with session.aioboto3.client("sqs") as sqs:  # type: ignore[attr-defined]
+            async with session.aioboto3.client("sqs") as sqs:
                 await sqs.create_queue(QueueName=f"only-{session.account_id}")
         for session in (identity, other):
-            async with session.aiobotocore.client("sqs") as sqs:  # type: ignore[attr-defined]
+            async with session.aiobotocore.client("sqs") as sqs:
                 urls = (await sqs.list_queues())["QueueUrls"]
             assert [u.rsplit("/", 1)[1] for u in urls] == [f"only-{session.account_id}"]
     finally:
@@ -204,7 +204,7 @@ async def test_aiobotocore_client_from_before_the_patch_is_blocked(
     async with aiobotocore.session.get_session().create_client("sqs") as before:
         assert before.meta.endpoint_url == "https://sqs.us-east-1.amazonaws.com"
         with (
-            identity.botocore.patch_botocore(),  # type: ignore[attr-defined]
+            identity.botocore.patch_botocore(),
             pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
         ):
             await before.list_queues()
@@ -217,7 +217,7 @@ async def test_aioboto3_client_from_before_the_patch_is_blocked(
     async with aioboto3.Session().client("s3") as before:
         assert before.meta.endpoint_url == "https://s3.amazonaws.com"
         with (
-            identity.botocore.patch_botocore(),  # type: ignore[attr-defined]
+            identity.botocore.patch_botocore(),
             pytest.raises(RealAWSRequestError, match=r"s3\.amazonaws\.com"),
         ):
             await before.list_buckets()
@@ -230,7 +230,7 @@ async def test_aioboto3_resource_from_before_the_patch_is_blocked(
     async with aioboto3.Session().resource("dynamodb") as before:
         assert before.meta.client.meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
         with (
-            identity.botocore.patch_botocore(),  # type: ignore[attr-defined]
+            identity.botocore.patch_botocore(),
             pytest.raises(RealAWSRequestError, match=r"dynamodb\.us-east-1\.amazonaws"),
         ):
             await before.meta.client.list_tables()
@@ -254,7 +254,7 @@ async def test_guard_and_redirection_end_with_the_patch(identity: RunningSession
 
     create_client = aiobotocore.session.AioSession.create_client
     send = AIOHTTPSession.send
-    with identity.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with identity.botocore.patch_botocore():
         assert aiobotocore.session.AioSession.create_client is not create_client
         assert AIOHTTPSession.send is not send
     assert aiobotocore.session.AioSession.create_client is create_client

@@ -53,7 +53,7 @@ def real_credentials(
 def child_patched(real_credentials: None, identity: RunningSession) -> Iterator[RunningSession]:
     """The patch, started after the real-looking credentials were put in place."""
     before = environment_but_pytests()
-    with identity.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with identity.botocore.patch_botocore():
         assert environment_but_pytests() != before
         yield identity
     assert environment_but_pytests() == before  # restored exactly
@@ -78,7 +78,7 @@ def aws(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def parent_bucket_names(session: RunningSession) -> list[str]:
-    s3 = session.boto3.client("s3")  # type: ignore[attr-defined]
+    s3 = session.boto3.client("s3")
     return [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
 
 
@@ -153,7 +153,7 @@ def test_a_profile_that_does_not_exist_does_not_matter(
 ) -> None:
     """A broken AWS_PROFILE outside must not break the patch or the children's identity."""
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
-    with identity.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with identity.botocore.patch_botocore():
         who = aws("sts", "get-caller-identity", "--output", "json")
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["Account"] == identity.account_id
@@ -199,7 +199,7 @@ def test_aws_cli_asking_for_a_real_profile_fails(child_patched: RunningSession) 
 def test_subprocess_env_off_leaves_children_alone(
     real_credentials: None, identity: RunningSession
 ) -> None:
-    with identity.botocore.patch_botocore(subprocess_env=False):  # type: ignore[attr-defined]
+    with identity.botocore.patch_botocore(subprocess_env=False):
         child = python(WHERE_WOULD_IT_GO)
     assert child.returncode == 0, child.stderr
     assert json.loads(child.stdout) == ["https://s3.amazonaws.com", REAL_KEY]
@@ -211,5 +211,5 @@ def test_subprocess_env_off_as_a_fixture_argument(
     """``patch_fixture(..., subprocess_env=False)`` passes it on like this."""
     with shared_session(pytestconfig, subprocess_env=False, **engine) as session:
         before = environment_but_pytests()
-        with session.botocore.patch_botocore():  # type: ignore[attr-defined]
+        with session.botocore.patch_botocore():
             assert environment_but_pytests() == before

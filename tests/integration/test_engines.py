@@ -118,20 +118,18 @@ def test_accounts_do_not_see_each_other(identity: RunningSession) -> None:
     other = identity.new_identity()
     try:
         for session, value in ((identity, "mine"), (other, "theirs")):
-            session.boto3.client("sqs").create_queue(QueueName="shared-name")  # type: ignore[attr-defined]
-            session.boto3.client("ssm").put_parameter(  # type: ignore[attr-defined]
-                Name="/shared", Value=value, Type="String"
-            )
+            session.boto3.client("sqs").create_queue(QueueName="shared-name")
+            session.boto3.client("ssm").put_parameter(Name="/shared", Value=value, Type="String")
         for session, value in ((identity, "mine"), (other, "theirs")):
-            urls = session.boto3.client("sqs").list_queues()["QueueUrls"]  # type: ignore[attr-defined]
+            urls = session.boto3.client("sqs").list_queues()["QueueUrls"]
             assert len(urls) == 1
             assert urls[0].endswith(f"/{session.account_id}/shared-name")
-            ssm = session.boto3.client("ssm")  # type: ignore[attr-defined]
+            ssm = session.boto3.client("ssm")
             assert ssm.get_parameter(Name="/shared")["Parameter"]["Value"] == value
     finally:
         other.stop()
 
 
 def test_fresh_identity_sees_nothing(identity: RunningSession) -> None:
-    sqs = identity.boto3.client("sqs")  # type: ignore[attr-defined]
+    sqs = identity.boto3.client("sqs")
     assert sqs.list_queues().get("QueueUrls", []) == []

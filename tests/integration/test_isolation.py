@@ -23,11 +23,11 @@ from tests.integration.conftest import engine_cli_args
 
 
 def client(session: RunningSession, service: str) -> Any:
-    return session.boto3.client(service)  # type: ignore[attr-defined]
+    return session.boto3.client(service)
 
 
 def factory(session: RunningSession) -> ResourceFactory:
-    resources: ResourceFactory = session.resources  # type: ignore[attr-defined]
+    resources: ResourceFactory = session.resources
     return resources
 
 

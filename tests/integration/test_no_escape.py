@@ -73,7 +73,7 @@ def sentinels(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinels]:
 
 
 def queue_exists(session: RunningSession, name: str) -> bool:
-    sqs = session.boto3.client("sqs")  # type: ignore[attr-defined]
+    sqs = session.boto3.client("sqs")
     urls: list[str] = sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     return [url.rsplit("/", 1)[1] for url in urls] == [name]
 
@@ -195,7 +195,7 @@ def test_a_client_made_before_the_patch_is_blocked(
         before = MAKERS[maker](kwargs)
     assert before.meta.endpoint_url == sentinels.endpoint.url
     with (
-        identity.botocore.patch_botocore(),  # type: ignore[attr-defined]
+        identity.botocore.patch_botocore(),
         pytest.raises(RealAWSRequestError, match=sentinels.endpoint.url),
     ):
         use(threaded, lambda _: before, {}, lambda sqs: sqs.list_queues())
@@ -210,7 +210,7 @@ def test_a_client_made_before_the_patch_for_real_aws_is_blocked(
     before = MAKERS[maker]({})
     assert before.meta.endpoint_url == "https://sqs.us-east-1.amazonaws.com"
     with (
-        identity.botocore.patch_botocore(),  # type: ignore[attr-defined]
+        identity.botocore.patch_botocore(),
         pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
     ):
         before.list_queues()
@@ -220,7 +220,7 @@ def test_a_client_made_after_the_patch_is_itself_again(
     identity: RunningSession, sentinels: Sentinels
 ) -> None:
     """Control: the sentinels do record a request that does get through."""
-    with identity.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with identity.botocore.patch_botocore():
         pass
     sqs = boto3.client("sqs", endpoint_url=sentinels.endpoint.url)
     with pytest.raises(Exception, match="403"):
@@ -276,7 +276,7 @@ def test_aiobotocore_made_before_the_patch_is_blocked(
             )
             assert before.meta.endpoint_url == expected
             with (
-                identity.botocore.patch_botocore(),  # type: ignore[attr-defined]
+                identity.botocore.patch_botocore(),
                 pytest.raises(RealAWSRequestError),
             ):
                 await before.list_queues()

@@ -60,7 +60,7 @@ def test_session_detects_moto(session: RunningSession, moto_url: str) -> None:
 
 
 def test_boto3_client_creates_queues_in_the_sessions_account(session: RunningSession) -> None:
-    with session.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with session.botocore.patch_botocore():
         sqs = boto3.client("sqs")
         url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
@@ -74,10 +74,10 @@ def test_boto3_client_creates_queues_in_the_sessions_account(session: RunningSes
 def test_two_accounts_do_not_see_each_other(session: RunningSession) -> None:
     other = session.new_identity()
     try:
-        with session.botocore.patch_botocore():  # type: ignore[attr-defined]
+        with session.botocore.patch_botocore():
             boto3.client("sqs").create_queue(QueueName="mine")
             mine = boto3.client("sqs").list_queues().get("QueueUrls", [])
-        with other.botocore.patch_botocore():  # type: ignore[attr-defined]
+        with other.botocore.patch_botocore():
             boto3.client("sqs").create_queue(QueueName="theirs")
             theirs = boto3.client("sqs").list_queues().get("QueueUrls", [])
     finally:
@@ -89,7 +89,7 @@ def test_two_accounts_do_not_see_each_other(session: RunningSession) -> None:
 
 
 def test_factory_clients_without_the_patch(session: RunningSession) -> None:
-    sqs = session.boto3.client("sqs")  # type: ignore[attr-defined]
+    sqs = session.boto3.client("sqs")
     sqs.create_queue(QueueName="factory")
     assert _queues_in_moto(session.account_id) == {"factory"}
 
@@ -100,7 +100,7 @@ def test_client_from_before_the_patch_is_blocked(session: RunningSession, moto_u
         aws_access_key_id="AKIAOUTSIDE", aws_secret_access_key="x", region_name="us-east-1"
     ).client("sqs")
     with (
-        session.botocore.patch_botocore(),  # type: ignore[attr-defined]
+        session.botocore.patch_botocore(),
         pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
     ):
         before.list_queues()

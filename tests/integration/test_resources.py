@@ -22,12 +22,12 @@ from pytest_localstack.session import LocalstackSession, RunningSession
 
 @pytest.fixture
 def resources(identity: RunningSession) -> ResourceFactory:
-    factory: ResourceFactory = identity.resources  # type: ignore[attr-defined]
+    factory: ResourceFactory = identity.resources
     return factory
 
 
 def client(session: RunningSession, service: str) -> Any:
-    return session.boto3.client(service)  # type: ignore[attr-defined]
+    return session.boto3.client(service)
 
 
 def error_code(excinfo: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> str:
@@ -67,7 +67,7 @@ def test_s3_bucket_with_objects(identity: RunningSession, resources: ResourceFac
 def test_s3_bucket_in_another_region(identity: RunningSession) -> None:
     elsewhere = identity.new_identity(region_name="eu-west-1")
     try:
-        bucket = elsewhere.resources.make_s3_bucket()  # type: ignore[attr-defined]
+        bucket = elsewhere.resources.make_s3_bucket()
         assert bucket.region == "eu-west-1"
         location = client(elsewhere, "s3").get_bucket_location(Bucket=bucket.name)
         assert location["LocationConstraint"] == "eu-west-1"
@@ -235,8 +235,8 @@ def test_resources_the_test_deleted_itself_are_fine(
 
 def test_leftovers_are_deleted_when_the_session_stops(identity: RunningSession) -> None:
     other = identity.new_identity()
-    queue = other.resources.make_sqs_queue()  # type: ignore[attr-defined]
-    bucket = other.resources.make_s3_bucket({"k": "v"})  # type: ignore[attr-defined]
+    queue = other.resources.make_sqs_queue()
+    bucket = other.resources.make_s3_bucket({"k": "v"})
     assert client(other, "sqs").list_queues()["QueueUrls"] == [queue.url]
     other.stop()
     owner = identity.new_identity(account_id=other.account_id)

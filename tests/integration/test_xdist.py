@@ -116,8 +116,8 @@ def record(n):
                        account=boto3.client("sts").get_caller_identity()["Account"]), f)
 
 def localstack_session_of_worker():
-    import pytest_localstack.contrib.botocore as patch
-    return patch._active[-1]
+    from pytest_localstack.contrib import _active
+    return _active.current()
 """ + "".join(
     f"""
 def test_{i}():

@@ -19,6 +19,7 @@ import botocore.httpsession
 import botocore.session
 import pytest
 
+from pytest_localstack.contrib import _active
 from pytest_localstack.contrib import botocore as contrib
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.runtimes import Endpoint
@@ -177,7 +178,7 @@ def test_arguments_keep_an_explicit_addressing_style(emulator: RecordingServer) 
 
 
 def _patch(session: RunningSession) -> Any:
-    return session.botocore.patch_botocore()  # type: ignore[attr-defined]
+    return session.botocore.patch_botocore()
 
 
 def test_patch_installs_and_restores(emulator: RecordingServer) -> None:
@@ -212,7 +213,7 @@ def test_patch_restores_when_the_body_raises(emulator: RecordingServer) -> None:
     assert botocore.session.Session.create_client is create_client
     assert botocore.httpsession.URLLib3Session.send is send
     assert boto3.DEFAULT_SESSION is marker
-    assert contrib._active == []
+    assert _active.sessions() == ()
 
 
 def test_patch_restores_a_previous_wrapper(
@@ -247,13 +248,13 @@ def test_nested_patches_restore_in_lifo_order(emulator: RecordingServer) -> None
         with _patch(inner):
             assert boto3.DEFAULT_SESSION is None
             boto3.client("sqs").list_queues()
-            assert contrib._active == [outer, inner]
+            assert _active.sessions() == (outer, inner)
         assert boto3.DEFAULT_SESSION is outer_default
-        assert contrib._active == [outer]
+        assert _active.sessions() == (outer,)
         assert botocore.session.Session.create_client is not create_client
         botocore.session.get_session().create_client("sqs").list_queues()
     assert botocore.session.Session.create_client is create_client
-    assert contrib._active == []
+    assert _active.sessions() == ()
     accounts = [scope.split("/")[0] for scope in emulator.credential_scopes()]
     assert accounts == ["111111111111", "222222222222", "111111111111"]
 
@@ -289,7 +290,7 @@ def test_patched_clients_keep_an_explicit_region(emulator: RecordingServer) -> N
 def test_patched_clients_carry_the_moto_account_header(emulator: RecordingServer) -> None:
     session = make_session(emulator, emulator_name="moto", account_id="123456789012")
     # Without the child-process environment, which makes one STS call of its own on moto.
-    with session.botocore.patch_botocore(subprocess_env=False):  # type: ignore[attr-defined]
+    with session.botocore.patch_botocore(subprocess_env=False):
         boto3.client("sqs").list_queues()
         boto3.resource("sqs").meta.client.list_queues()
     assert [headers["x-moto-account-id"] for _, _, headers in emulator.requests] == [
@@ -376,9 +377,9 @@ def test_guard_allows_every_active_session(
 def test_session_factories_without_the_patch(emulator: RecordingServer) -> None:
     session = make_session(emulator, emulator_name="moto", region_name="eu-west-1")
     create_client = botocore.session.Session.create_client
-    session.botocore.client("sqs").list_queues()  # type: ignore[attr-defined]
-    session.boto3.client("sqs").list_queues()  # type: ignore[attr-defined]
-    session.boto3.resource("sqs").meta.client.list_queues()  # type: ignore[attr-defined]
+    session.botocore.client("sqs").list_queues()
+    session.boto3.client("sqs").list_queues()
+    session.boto3.resource("sqs").meta.client.list_queues()
     assert botocore.session.Session.create_client is create_client
     assert emulator.credential_scopes() == [f"{session.account_id}/eu-west-1/sqs"] * 3
     assert {headers["x-moto-account-id"] for _, _, headers in emulator.requests} == {
@@ -388,8 +389,8 @@ def test_session_factories_without_the_patch(emulator: RecordingServer) -> None:
 
 def test_default_sessions_are_shared(emulator: RecordingServer) -> None:
     session = make_session(emulator)
-    factory = session.botocore  # type: ignore[attr-defined]
+    factory = session.botocore
     assert factory.default_session is factory.default_session
     assert isinstance(factory.default_session, contrib.LocalstackBotocoreSession)
     assert factory.default_session.get_config_variable("region") == "us-east-1"
-    assert session.boto3.default_session is session.boto3.default_session  # type: ignore[attr-defined]
+    assert session.boto3.default_session is session.boto3.default_session

@@ -273,7 +273,7 @@ def test_enabled_rejects_non_booleans() -> None:
 def test_patch_botocore_sets_the_environment_by_default() -> None:
     session = make_session(account_id="123412341234")
     before = dict(os.environ)
-    with session.botocore.patch_botocore():  # type: ignore[attr-defined]
+    with session.botocore.patch_botocore():
         assert os.environ["AWS_ENDPOINT_URL"] == session.endpoint_url()
         assert os.environ["AWS_ACCESS_KEY_ID"] == "123412341234"
     assert dict(os.environ) == before
@@ -283,10 +283,10 @@ def test_patch_botocore_sets_the_environment_by_default() -> None:
 def test_patch_botocore_leaves_the_environment_alone_when_off(how: str) -> None:
     if how == "argument":
         session = make_session()
-        patch = session.botocore.patch_botocore(subprocess_env=False)  # type: ignore[attr-defined]
+        patch = session.botocore.patch_botocore(subprocess_env=False)
     else:
         session = make_session(subprocess_env=False)
-        patch = session.botocore.patch_botocore()  # type: ignore[attr-defined]
+        patch = session.botocore.patch_botocore()
     before = dict(os.environ)
     with patch:
         assert dict(os.environ) == before

@@ -180,8 +180,8 @@ def test_extra_kwargs_are_kept() -> None:
 
 def test_builtin_plugins_contribute_factories() -> None:
     one = RunningSession("127.0.0.1:4566")
-    assert one.botocore.localstack_session is one  # type: ignore[attr-defined]
-    assert one.boto3.localstack_session is one  # type: ignore[attr-defined]
+    assert one.botocore.localstack_session is one
+    assert one.boto3.localstack_session is one
 
 
 # -- where the emulator is ----------------------------------------------------------------------

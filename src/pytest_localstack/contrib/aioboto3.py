@@ -12,16 +12,9 @@ from typing import TYPE_CHECKING, Any
 import aioboto3
 
 from pytest_localstack.contrib import aiobotocore as contrib_aiobotocore
-from pytest_localstack.hookspecs import pytest_localstack_hookimpl
 
 if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
-
-
-@pytest_localstack_hookimpl
-def contribute_to_session(session: RunningSession) -> None:
-    """Give every session an ``aioboto3`` factory."""
-    session.aioboto3 = Aioboto3TestResourceFactory(session)  # type: ignore[attr-defined]
 
 
 class Aioboto3TestResourceFactory:

@@ -28,9 +28,8 @@ import aiobotocore.httpsession
 import aiobotocore.session
 from aiobotocore.config import AioConfig
 
+from pytest_localstack.contrib import _active, environment
 from pytest_localstack.contrib import botocore as contrib_botocore
-from pytest_localstack.contrib import environment
-from pytest_localstack.hookspecs import pytest_localstack_hookimpl
 
 if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
@@ -53,12 +52,6 @@ _PATH_STYLE_OPTIONS: dict[str, Any] = {"s3": {"addressing_style": "path"}}
 _replaced: list[tuple[type[Any], str, Any]] = []
 
 
-@pytest_localstack_hookimpl
-def contribute_to_session(session: RunningSession) -> None:
-    """Give every session an ``aiobotocore`` factory."""
-    session.aiobotocore = AiobotocoreTestResourceFactory(session)  # type: ignore[attr-defined]
-
-
 def _redirected_config(session: RunningSession, config: Any) -> AioConfig:
     """Path-style S3 under the caller's config, keeping its aiohttp/httpx settings."""
     direct = contrib_botocore.no_proxy_options(session, config)
@@ -72,7 +65,7 @@ def _redirected_config(session: RunningSession, config: Any) -> AioConfig:
     return merged
 
 
-class _RedirectedClientContext(aiobotocore.session.ClientCreatorContext):  # type: ignore[misc]
+class _RedirectedClientContext(aiobotocore.session.ClientCreatorContext):
     """``async with`` yields the client, with the account headers of the session added."""
 
     def __init__(self, inner: Any, session: RunningSession) -> None:
@@ -108,7 +101,7 @@ def create_client(
     return _RedirectedClientContext(_ORIGINAL_CREATE_CLIENT(**arguments), session)
 
 
-class LocalstackAioSession(aiobotocore.session.AioSession):  # type: ignore[misc]
+class LocalstackAioSession(aiobotocore.session.AioSession):
     """An aiobotocore session whose clients always talk to one pytest-localstack session."""
 
     def __init__(
@@ -162,7 +155,7 @@ class AiobotocoreTestResourceFactory:
 def _patched_create_client(
     self: aiobotocore.session.AioSession, *args: Any, **kwargs: Any
 ) -> _RedirectedClientContext:
-    return create_client(contrib_botocore._active[-1], self, args, kwargs)
+    return create_client(_active.current(), self, args, kwargs)
 
 
 def _guard(send: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:

@@ -6,16 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from pytest_localstack.hookspecs import pytest_localstack_hookimpl
-
 if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
-
-
-@pytest_localstack_hookimpl
-def contribute_to_session(session: RunningSession) -> None:
-    """Give every session a ``boto3`` factory."""
-    session.boto3 = Boto3TestResourceFactory(session)  # type: ignore[attr-defined]
 
 
 class Boto3TestResourceFactory:
@@ -28,7 +20,7 @@ class Boto3TestResourceFactory:
     def session(self, *args: Any, **kwargs: Any) -> boto3.Session:
         """A new boto3 session whose clients and resources go to the emulator."""
         kwargs.setdefault("region_name", self.localstack_session.region_name)
-        botocore_session = self.localstack_session.botocore.session()  # type: ignore[attr-defined]
+        botocore_session = self.localstack_session.botocore.session()
         return boto3.Session(*args, botocore_session=botocore_session, **kwargs)
 
     @property

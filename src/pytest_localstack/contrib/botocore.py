@@ -33,9 +33,8 @@ import botocore.httpsession
 import botocore.loaders
 import botocore.session
 
-from pytest_localstack.contrib import environment
+from pytest_localstack.contrib import _active, environment
 from pytest_localstack.exceptions import RealAWSRequestError
-from pytest_localstack.hookspecs import pytest_localstack_hookimpl
 
 if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
@@ -45,18 +44,10 @@ _ORIGINAL_SEND = botocore.httpsession.URLLib3Session.send
 _CREATE_CLIENT_SIGNATURE = inspect.signature(_ORIGINAL_CREATE_CLIENT)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
-#: The sessions whose patches are active, innermost last.
-_active: list[RunningSession] = []
 #: What ``create_client`` and ``send`` were before the outermost patch, to put back exactly.
 _replaced: list[tuple[Callable[..., Any], Callable[..., Any]]] = []
 #: Called with ``True`` when the outermost patch starts and with ``False`` when it ends.
 _patchers: list[Callable[[bool], None]] = []
-
-
-@pytest_localstack_hookimpl
-def contribute_to_session(session: RunningSession) -> None:
-    """Give every session a ``botocore`` factory."""
-    session.botocore = BotocoreTestResourceFactory(session)  # type: ignore[attr-defined]
 
 
 def redirected_client_arguments(
@@ -126,7 +117,7 @@ def _shared_data_loader() -> Any:
     return botocore.loaders.create_loader()
 
 
-class LocalstackBotocoreSession(botocore.session.Session):  # type: ignore[misc]
+class LocalstackBotocoreSession(botocore.session.Session):
     """A botocore session whose clients always talk to one pytest-localstack session."""
 
     def __init__(self, localstack_session: RunningSession, *args: Any, **kwargs: Any) -> None:
@@ -185,18 +176,18 @@ def register_patcher(patcher: Callable[[bool], None]) -> None:
     if patcher in _patchers:
         return
     _patchers.append(patcher)
-    if _active:
+    if _active.is_active():
         patcher(True)
 
 
 def _patched_create_client(
     self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any
 ) -> Any:
-    return create_client(_active[-1], self, service_name, args, kwargs)
+    return create_client(_active.current(), self, service_name, args, kwargs)
 
 
 def _allowed_netlocs() -> set[str]:
-    return {_normalize_netloc(session.endpoint.netloc) for session in _active}
+    return {_normalize_netloc(session.endpoint.netloc) for session in _active.sessions()}
 
 
 def _normalize_netloc(netloc: str) -> str:
@@ -227,14 +218,14 @@ def _guarded_send(self: Any, request: Any) -> Any:
 def _patched(session: RunningSession, subprocess_env: bool | None = None) -> Iterator[None]:
     import boto3
 
-    if not _active:
+    if not _active.is_active():
         _replaced.append(
             (botocore.session.Session.create_client, botocore.httpsession.URLLib3Session.send)
         )
         _install(_patched_create_client, _guarded_send)
         for patcher in _patchers:
             patcher(True)
-    _active.append(session)
+    _active.activate(session)
     saved_default_session = boto3.DEFAULT_SESSION
     boto3.DEFAULT_SESSION = None
     try:
@@ -242,8 +233,7 @@ def _patched(session: RunningSession, subprocess_env: bool | None = None) -> Ite
             yield
     finally:
         boto3.DEFAULT_SESSION = saved_default_session
-        _active.remove(session)
-        if not _active:
+        if _active.deactivate(session):
             _install(*_replaced.pop())
             for patcher in reversed(_patchers):
                 patcher(False)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import logging
 import os
 import shutil
@@ -143,21 +142,11 @@ def child_identity(session: RunningSession) -> ChildIdentity:
     return identity
 
 
-@functools.cache
-def _botocore_session() -> Any:
-    """One botocore session for these calls: a new one would load botocore's data again."""
-    import botocore.session
-
-    return botocore.session.Session(session_vars=ISOLATED_SESSION_VARS)
-
-
 def _assumed_role_identity(session: RunningSession) -> ChildIdentity:
     import botocore.config
 
-    from pytest_localstack.contrib import botocore as contrib_botocore
-
     once = botocore.config.Config(retries={"total_max_attempts": 1})
-    sts = contrib_botocore.create_client(session, _botocore_session(), "sts", (), {"config": once})
+    sts = session.botocore.client("sts", config=once)
     try:
         role = f"arn:{sts.meta.partition}:iam::{session.account_id}:role/{CHILD_ROLE_NAME}"
         credentials = sts.assume_role(

@@ -8,7 +8,8 @@ into another session. What the fixtures made is deleted at the test's teardown, 
 test failed; deletions that fail become a
 :class:`~pytest_localstack.resources.ResourceCleanupWarning`.
 
-Registered by the ``localstack`` pytest plugin; it imports nothing heavy until a fixture runs.
+Registered by the ``localstack`` pytest plugin (``pytest_plugins``); it imports nothing heavy
+until a fixture runs.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 def localstack_resources(localstack_session: LocalstackSession) -> Iterator[ResourceFactory]:
     """The resource factory of ``localstack_session``; deletes what it made at teardown."""
-    resources: ResourceFactory = localstack_session.resources  # type: ignore[attr-defined]
+    resources = localstack_session.resources
     yield resources
     resources.cleanup()
 

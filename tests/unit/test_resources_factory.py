@@ -1,7 +1,8 @@
-"""Resource factories without an emulator: names, cleanup order and warnings, API arguments.
+"""Unit tests for :mod:`pytest_localstack.resources.factory` without an emulator.
 
-The service calls are checked with botocore's Stubber, which fails on any unexpected call or
-argument; tests/integration/test_resources.py runs the same factories against real emulators.
+Cleanup order and warnings, the stop hooks, and the arguments sent to the services. The service
+calls are checked with botocore's Stubber, which fails on any unexpected call or argument;
+tests/integration/test_resources.py runs the same factories against real emulators.
 """
 
 from __future__ import annotations
@@ -15,113 +16,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from pytest_localstack import plugin
-from pytest_localstack.resources import (
-    NAME_RULES,
-    CleanupFailure,
-    ResourceCleanupWarning,
-    ResourceFactory,
-    prefix_from_current_test,
-    unique_name,
-)
+from pytest_localstack.resources import ResourceCleanupWarning, ResourceFactory
 from pytest_localstack.session import RunningSession
-
-#: What each service accepts, written from the AWS documentation, not from the module.
-SERVICE_NAME_PATTERNS = {
-    "s3": re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]"),
-    "sqs": re.compile(r"[A-Za-z0-9_-]{1,80}"),
-    "sns": re.compile(r"[A-Za-z0-9_-]{1,256}"),
-    "dynamodb": re.compile(r"[A-Za-z0-9_.-]{3,255}"),
-    "secretsmanager": re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}"),
-    "ssm": re.compile(r"(?!(?i:aws|ssm))[A-Za-z0-9_.-]{1,1011}"),
-    "kinesis": re.compile(r"[A-Za-z0-9_.-]{1,128}"),
-    "iam": re.compile(r"[A-Za-z0-9+=,.@_-]{1,64}"),
-}
-
-AWKWARD_PREFIXES = [
-    pytest.param("", id="empty"),
-    pytest.param("x", id="short"),
-    pytest.param("upload_works", id="plain"),
-    pytest.param("Test Upload[Ünïcode/../param-1]", id="unicode-and-params"),
-    pytest.param("--..__--", id="separators-only"),
-    pytest.param("a" * 300, id="long"),
-    pytest.param("UPPER.case@sign+plus=eq,comma" * 4, id="specials"),
-]
-
-
-@pytest.mark.parametrize("prefix", AWKWARD_PREFIXES)
-@pytest.mark.parametrize("kind", sorted(SERVICE_NAME_PATTERNS))
-def test_unique_names_are_valid_for_their_service(kind: str, prefix: str) -> None:
-    name = unique_name(kind, prefix)
-    assert SERVICE_NAME_PATTERNS[kind].fullmatch(name), name
-    assert name.startswith("pytest-")
-    assert re.search(r"-[0-9a-f]{32}$", name), "the whole uuid4 hex is kept"
-    assert "--" not in name
-
-
-@pytest.mark.parametrize("prefix", AWKWARD_PREFIXES)
-def test_s3_names_follow_the_bucket_naming_rules(prefix: str) -> None:
-    name = unique_name("s3", prefix)
-    assert 3 <= len(name) <= 63
-    assert name == name.lower()
-    assert ".." not in name
-    assert not name.startswith(("xn--", "sthree-"))
-    assert not name.endswith(("-s3alias", "--ol-s3"))
-    assert not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", name), "no IP addresses"
-
-
-@pytest.mark.parametrize("kind", ["sqs", "sns"])
-def test_fifo_names_end_in_fifo_and_fit(kind: str) -> None:
-    name = unique_name(kind, "a" * 300, suffix=".fifo")
-    base = name.removesuffix(".fifo")
-    assert name.endswith(".fifo")
-    assert SERVICE_NAME_PATTERNS[kind].fullmatch(base)
-    assert len(name) <= NAME_RULES[kind].max_length
-
-
-def test_names_carry_a_readable_prefix() -> None:
-    assert re.fullmatch(
-        r"pytest-upload-file-s3-1-[0-9a-f]{32}", unique_name("s3", "Upload_File[s3-1]")
-    )
-    assert re.fullmatch(
-        r"pytest-Upload_File-s3-1-[0-9a-f]{32}", unique_name("sqs", "Upload_File[s3-1]")
-    )
-    assert re.fullmatch(r"pytest-[0-9a-f]{32}", unique_name("sqs", ""))
-    assert re.fullmatch(r"pytest-[0-9a-f]{32}", unique_name("s3", "!!!"))
-
-
-def test_names_are_unique() -> None:
-    names = {unique_name("s3", "same") for _ in range(2000)}
-    assert len(names) == 2000
-
-
-def test_unknown_kind_lists_the_valid_ones() -> None:
-    valid = ", ".join(sorted(NAME_RULES))
-    message = f"unknown resource kind 'ec2'; valid kinds are: {valid}"
-    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-        unique_name("ec2")
-
-
-@pytest.mark.parametrize(
-    ("current", "expected"),
-    [
-        ("tests/test_a.py::test_upload (call)", "upload"),
-        ("tests/test_a.py::TestX::test_upload[s3-1] (setup)", "upload[s3-1]"),
-        ("tests/test_a.py::check_it (teardown)", "check_it"),
-        ("", ""),
-    ],
-)
-def test_prefix_comes_from_the_current_test(
-    monkeypatch: pytest.MonkeyPatch, current: str, expected: str
-) -> None:
-    monkeypatch.setenv("PYTEST_CURRENT_TEST", current)
-    assert prefix_from_current_test() == expected
-
-
-def test_prefix_of_this_very_test() -> None:
-    assert prefix_from_current_test() == "prefix_of_this_very_test"
-
-
-# -- the factory without an emulator ---------------------------------------------------------
 
 
 @pytest.fixture
@@ -132,7 +28,7 @@ def session() -> RunningSession:
 
 @pytest.fixture
 def resources(session: RunningSession) -> ResourceFactory:
-    factory: ResourceFactory = session.resources  # type: ignore[attr-defined]
+    factory = session.resources
     factory.prefix = "unit"
     return factory
 
@@ -172,11 +68,11 @@ def dynamodb(resources: ResourceFactory) -> Iterator[Stubber]:
 
 
 def test_every_session_gets_a_factory(session: RunningSession) -> None:
-    assert ("pytest_localstack.resources", True) in plugin.BUILTIN_PLUGINS
-    assert isinstance(session.resources, ResourceFactory)  # type: ignore[attr-defined]
-    assert session.resources.session is session  # type: ignore[attr-defined]
+    assert ("pytest_localstack.resources._hooks", True) in plugin.BUILTIN_PLUGINS
+    assert isinstance(session.resources, ResourceFactory)
+    assert session.resources.session is session
     other = RunningSession(hostname="127.0.0.1:1")
-    assert other.resources is not session.resources  # type: ignore[attr-defined]
+    assert other.resources is not session.resources
 
 
 def test_cleanup_runs_in_reverse_order_once(resources: ResourceFactory) -> None:
@@ -257,11 +153,6 @@ def test_a_stopping_session_deletes_leftovers_and_warns_after_it_stopped(
     with pytest.warns(ResourceCleanupWarning, match="bad: RuntimeError: no"):
         plugin.manager.hook.session_stopped(session=session)
     plugin.manager.hook.session_stopped(session=session)  # reported once
-
-
-def test_cleanup_failure_str() -> None:
-    failure = CleanupFailure("SQS queue 'q'", ValueError("x"))
-    assert str(failure) == "SQS queue 'q': ValueError: x"
 
 
 # -- arguments sent to the services ----------------------------------------------------------
@@ -410,33 +301,3 @@ def test_dynamodb_keys_and_billing(resources: ResourceFactory, dynamodb: Stubber
     )
     assert table.arn == description["TableArn"]
     assert table.stream_arn is None
-
-
-# -- the fixtures' registration ----------------------------------------------------------------
-
-FIXTURES = [
-    "localstack_resources",
-    "sqs_fifo_queue",
-    *(
-        f"{prefix}{kind}"
-        for kind in (
-            "s3_bucket",
-            "sqs_queue",
-            "sns_topic",
-            "dynamodb_table",
-            "secret",
-            "ssm_parameter",
-            "kinesis_stream",
-            "iam_role",
-        )
-        for prefix in ("", "make_")
-    ),
-]
-
-
-def test_resource_fixtures_come_with_the_plugin(pytester: pytest.Pytester) -> None:
-    listed = pytester.runpytest_subprocess("--fixtures").stdout.lines
-    for name in FIXTURES:
-        assert any(line.startswith(f"{name} -- ") for line in listed), name
-    disabled = pytester.runpytest_subprocess("--fixtures", "-p", "no:localstack").stdout.lines
-    assert not any(line.startswith(f"{name} -- ") for line in disabled for name in FIXTURES)
