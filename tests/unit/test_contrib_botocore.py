@@ -185,7 +185,7 @@ def test_patch_installs_and_restores(emulator: RecordingServer) -> None:
     create_client = botocore.session.Session.create_client
     send = botocore.httpsession.URLLib3Session.send
     marker = object()
-    boto3.DEFAULT_SESSION = marker  # type: ignore[assignment]
+    boto3.DEFAULT_SESSION = marker
     with _patch(make_session(emulator)):
         assert botocore.session.Session.create_client is not create_client
         assert botocore.httpsession.URLLib3Session.send is not send
@@ -201,7 +201,7 @@ def test_patch_restores_when_the_body_raises(emulator: RecordingServer) -> None:
     create_client = botocore.session.Session.create_client
     send = botocore.httpsession.URLLib3Session.send
     marker = object()
-    boto3.DEFAULT_SESSION = marker  # type: ignore[assignment]
+    boto3.DEFAULT_SESSION = marker
 
     def body() -> None:
         with _patch(make_session(emulator)):

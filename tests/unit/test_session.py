@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.server
 import json
 import re
+import sys
 import threading
 import time
 import types
@@ -178,10 +179,49 @@ def test_extra_kwargs_are_kept() -> None:
     assert RunningSession("127.0.0.1:4566", colour="blue").kwargs == {"colour": "blue"}
 
 
-def test_builtin_plugins_contribute_factories() -> None:
+def test_every_session_has_its_factories() -> None:
     one = RunningSession("127.0.0.1:4566")
     assert one.botocore.localstack_session is one
     assert one.boto3.localstack_session is one
+    assert one.aiobotocore.localstack_session is one
+    assert one.aioboto3.localstack_session is one
+    assert one.resources.session is one
+    assert one.botocore is one.botocore, "built once per session"
+    assert RunningSession("127.0.0.1:4566").botocore is not one.botocore
+
+
+def test_a_plugin_may_still_set_a_factory() -> None:
+    """``contribute_to_session`` runs in ``__init__``; what it sets wins over the built-in."""
+    marker = object()
+
+    class Contributor:
+        @pytest_localstack_hookimpl
+        def contribute_to_session(self, session: RunningSession) -> None:
+            session.boto3 = marker  # type: ignore[assignment]
+            session.queues = "queues"  # type: ignore[attr-defined]
+
+    contributor = Contributor()
+    plugin.load_builtin_plugins()
+    plugin.manager.register(contributor)
+    try:
+        contributed = RunningSession("127.0.0.1:4566")
+    finally:
+        plugin.manager.unregister(contributor)
+    assert contributed.boto3 is marker
+    assert contributed.queues == "queues"  # type: ignore[attr-defined]
+    assert contributed.botocore.localstack_session is contributed
+
+
+def test_without_the_aio_extra_the_aio_factories_are_absent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``sys.modules[name] = None`` makes ``import name`` fail, as if it were not installed."""
+    for name in ("aiobotocore", "aioboto3"):
+        monkeypatch.setitem(sys.modules, f"pytest_localstack.contrib.{name}", None)
+    plain = RunningSession("127.0.0.1:4566")
+    assert not hasattr(plain, "aioboto3")
+    with pytest.raises(AttributeError, match=r"pip install \"pytest-localstack\[aio\]\""):
+        plain.aiobotocore  # noqa: B018
 
 
 # -- where the emulator is ----------------------------------------------------------------------
