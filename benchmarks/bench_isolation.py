@@ -56,7 +56,7 @@ def fresh_identity_test(base: LocalstackSession) -> Callable[[], None]:
     def test() -> None:
         identity = base.new_identity()
         try:
-            identity.botocore.client("sqs").list_queues()  # type: ignore[attr-defined]
+            identity.botocore.client("sqs").list_queues()
         finally:
             identity.stop()
 
@@ -65,7 +65,7 @@ def fresh_identity_test(base: LocalstackSession) -> Callable[[], None]:
 
 def reused_session_test(base: LocalstackSession) -> Callable[[], None]:
     def test() -> None:
-        base.botocore.client("sqs").list_queues()  # type: ignore[attr-defined]
+        base.botocore.client("sqs").list_queues()
 
     return test
 

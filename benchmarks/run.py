@@ -182,7 +182,7 @@ def in_process(tests: int) -> list[Row]:
         fresh = time_tests("fresh", fresh_identity_test(session), tests)
         reused = time_tests("reused", reused_session_test(session), tests)
         unpatched = time_tests("unpatched", _explicit_client_call(session), tests)
-        with session.botocore.patch_botocore():  # type: ignore[attr-defined]
+        with session.botocore.patch_botocore():
             patched = time_tests("patched", _default_client_call, tests)
     finally:
         session.stop()
