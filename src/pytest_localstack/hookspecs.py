@@ -33,9 +33,11 @@ def contribute_to_module(pytest_localstack: ModuleType) -> None:
 
 @pytest_localstack_hookspec
 def contribute_to_session(session: RunningSession) -> None:
-    """Add attributes to a new session, e.g. ``session.botocore`` and ``session.boto3``.
+    """Add attributes to a new session, e.g. ``session.queues`` for a helper of your own.
 
-    Called once per session object, before it starts.
+    Called once per session object, before it starts. The built-in factories
+    (``session.botocore``, ``session.boto3``, ``session.resources``, ...) are attributes of every
+    session already; setting one of them here replaces it for that session.
 
     .. versionadded:: 0.1
     """
