@@ -20,6 +20,9 @@ __all__ = [
     "session_fixture",
 ]
 
+# As in the original: the built-in plugins (loaded lazily) and the entry-point plugins are
+# registered at import, before anything can create a session.
+plugin.register_builtin_plugins()
 plugin.manager.hook.contribute_to_module.call_historic(
     kwargs={"pytest_localstack": sys.modules[__name__]}
 )

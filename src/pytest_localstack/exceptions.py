@@ -5,7 +5,9 @@ Every error derives from :class:`LocalstackError`, and every message says what t
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
+from typing import Any
 
 
 class LocalstackError(Exception):
@@ -21,14 +23,34 @@ class ConfigurationError(LocalstackError, ValueError):
 
 
 class ServiceError(ConfigurationError):
-    """An AWS service name that the emulator does not know."""
+    """An AWS service name that the emulator does not know, or a service that does not answer.
 
-    def __init__(self, service_name: str, valid: Iterable[str]) -> None:
+    The signature is the original project's, so that code raising it the old way keeps working:
+    ``ServiceError("message")`` or ``ServiceError(service_name="s3")`` (the message is then
+    "s3 isn't responding"). :meth:`unknown` builds the error for a bad service name.
+    """
+
+    def __init__(
+        self,
+        msg: str | None = None,
+        service_name: str | None = None,
+        *args: Any,
+        valid: Iterable[str] = (),
+    ) -> None:
         self.service_name = service_name
         self.valid = sorted(valid)
-        super().__init__(
-            f"unknown AWS service {service_name!r}; valid service names are: "
-            + ", ".join(self.valid)
+        if not msg:
+            msg = f"{service_name} isn't responding" if service_name else "Service error"
+        super().__init__(msg, *args)
+
+    @classmethod
+    def unknown(cls, service_name: str, valid: Iterable[str]) -> ServiceError:
+        """The error for a service name that is not one of ``valid``; it lists them."""
+        valid = sorted(valid)
+        return cls(
+            f"unknown AWS service {service_name!r}; valid service names are: " + ", ".join(valid),
+            service_name,
+            valid=valid,
         )
 
 
@@ -69,10 +91,6 @@ class StartTimeoutError(StartupError, TimeoutError):
     """The emulator did not answer its readiness probe within the start timeout."""
 
 
-#: The original project's name for the start timeout error.
-TimeoutError = StartTimeoutError
-
-
 class EmulatorExitedError(StartupError):
     """The emulator exited while it was starting."""
 
@@ -99,3 +117,58 @@ class ContainerNotStartedError(LocalstackError):
 
 class ContainerAlreadyStartedError(LocalstackError):
     """``start()`` was called on a session that is already running."""
+
+
+class _UnsupportedPartitionError(LocalstackError):
+    """Never raised: the original's endpoint resolver refused partitions other than ``aws``.
+
+    Kept so that ``except`` clauses written for the original still import.
+    """
+
+
+class _RegionError(LocalstackError):
+    """Never raised: the original's sessions served one region; every region works now.
+
+    Kept so that ``except`` clauses written for the original still import.
+    """
+
+
+class LocalstackDeprecationWarning(DeprecationWarning):
+    """A name or keyword argument of the original project that no longer means anything.
+
+    A :class:`DeprecationWarning`, so that pytest shows it and ``filterwarnings = error`` turns
+    it into an error; filter it by this class to silence only pytest-localstack's.
+    """
+
+
+def warn_deprecated(message: str, stacklevel: int = 2) -> None:
+    """Emit a :class:`LocalstackDeprecationWarning` for the caller's caller (by default)."""
+    warnings.warn(message, LocalstackDeprecationWarning, stacklevel=stacklevel + 1)
+
+
+#: Names of the original project whose objects live on under another name, with a deprecation
+#: message when the name no longer fits (``None``: no warning). The package itself never uses
+#: these names, so the builtin ``TimeoutError`` is never shadowed inside it.
+_RENAMED: dict[str, tuple[str, str | None]] = {
+    "TimeoutError": ("StartTimeoutError", None),
+    "UnsupportedPartitionError": (
+        "_UnsupportedPartitionError",
+        "pytest_localstack.exceptions.UnsupportedPartitionError is never raised: every "
+        "partition's endpoints are redirected; remove the except clause",
+    ),
+    "RegionError": (
+        "_RegionError",
+        "pytest_localstack.exceptions.RegionError is never raised: a session serves every "
+        "region; remove the except clause",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The original's ``TimeoutError`` (and the never-raised errors) on attribute access."""
+    if name in _RENAMED:
+        target, message = _RENAMED[name]
+        if message:
+            warn_deprecated(message)
+        return globals()[target]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

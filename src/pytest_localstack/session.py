@@ -72,7 +72,7 @@ def normalize_services(services: ServicesArg) -> dict[str, int | None]:
     names = dict(services) if isinstance(services, Mapping) else dict.fromkeys(services)
     for name in names:
         if name not in known_services():
-            raise ServiceError(str(name), known_services())
+            raise ServiceError.unknown(str(name), known_services())
     return names
 
 
@@ -222,7 +222,7 @@ class RunningSession:
 
     def _check_service(self, service_name: str) -> None:
         if service_name not in known_services():
-            raise ServiceError(service_name, known_services())
+            raise ServiceError.unknown(service_name, known_services())
 
     # -- identity ----------------------------------------------------------------------------
 

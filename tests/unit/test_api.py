@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -62,7 +63,9 @@ def test_every_error_is_a_localstack_error() -> None:
     errors = [
         value
         for value in vars(exceptions).values()
-        if isinstance(value, type) and issubclass(value, BaseException)
+        if isinstance(value, type)
+        and issubclass(value, BaseException)
+        and not issubclass(value, Warning)
     ]
     assert len(errors) > 5
     assert all(issubclass(error, pytest_localstack.LocalstackError) for error in errors)
@@ -134,13 +137,84 @@ def test_contribute_to_module_is_historic(plugin_module: types.ModuleType) -> No
 def test_builtin_plugins_are_registered_once() -> None:
     plugin.load_builtin_plugins()
     plugin.load_builtin_plugins()
+    plugin.register_plugin_module("pytest_localstack.contrib.botocore")  # as old conftests do
     from pytest_localstack.contrib import boto3 as contrib_boto3
     from pytest_localstack.contrib import botocore as contrib_botocore
 
-    assert plugin.manager.is_registered(contrib_botocore)
-    assert plugin.manager.is_registered(contrib_boto3)
+    for module in (contrib_botocore, contrib_boto3):
+        registered = plugin.manager.get_plugin(module.__name__)
+        assert isinstance(registered, plugin.LazyPluginModule)
+        assert registered.load() is module
     names = [name for name, _ in plugin.manager.list_name_plugin()]
     assert names.count("pytest_localstack.contrib.botocore") == 1
+
+
+def test_builtin_plugins_are_registered_at_import_without_importing_them() -> None:
+    """A fresh interpreter: ``import pytest_localstack`` registers every built-in plugin by name,
+    imports none of them, and a session made afterwards gets their factories."""
+    code = """
+import sys
+import pytest_localstack
+from pytest_localstack import plugin
+names = {name for name, _ in plugin.manager.list_name_plugin()}
+assert names >= {module for module, _ in plugin.BUILTIN_PLUGINS}, names
+heavy = ["botocore.session", "boto3", "pytest_localstack.contrib.botocore",
+         "pytest_localstack.resources"]
+assert [name for name in heavy if name in sys.modules] == [], sys.modules.keys()
+session = pytest_localstack.RunningSession("127.0.0.1:4566")
+assert session.botocore.client("s3").meta.endpoint_url == "http://127.0.0.1:4566"
+assert session.boto3.resource("s3").meta.client.meta.endpoint_url == "http://127.0.0.1:4566"
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_a_builtin_plugins_hooks_reach_its_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lazy stand-in forwards each per-session hook to the module's function of that name."""
+    name = "pytest_localstack_tests_lazy_plugin"
+    module = types.ModuleType(name)
+    calls: list[tuple[str, object]] = []
+    module.session_started = lambda session: calls.append(("started", session))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, name, module)
+    lazy = plugin.LazyPluginModule(name, required=True)
+    plugin.manager.register(lazy, name=name)
+    try:
+        plugin.manager.hook.session_started(session="a session")
+        plugin.manager.hook.session_stopped(session="a session")  # not implemented: ignored
+    finally:
+        plugin.manager.unregister(lazy)
+    assert calls == [("started", "a session")]
+
+
+def test_an_optional_builtin_that_cannot_be_imported_does_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "pytest_localstack_tests_blocked_plugin", None)
+    lazy = plugin.LazyPluginModule("pytest_localstack_tests_blocked_plugin", required=False)
+    assert lazy.load() is None
+    assert lazy.contribute_to_session(session="a session") is None  # type: ignore[attr-defined]
+    required = plugin.LazyPluginModule("pytest_localstack_tests_blocked_plugin", required=True)
+    with pytest.raises(ImportError):
+        required.load()
+
+
+def test_builtin_plugins_implement_only_per_session_hooks() -> None:
+    """``contribute_to_module`` is historic: a lazy stand-in cannot forward it without importing
+    the module at registration, so a built-in plugin must not implement it."""
+    plugin.load_builtin_plugins()
+    for module_path, _ in plugin.BUILTIN_PLUGINS:
+        registered = plugin.manager.get_plugin(module_path)
+        if registered is None:
+            continue
+        module = registered.load()
+        if module is None:
+            continue
+        hooks = {name for name in dir(module) if plugin.manager.parse_hookimpl_opts(module, name)}
+        assert hooks <= set(plugin.LAZY_HOOKS), (module_path, hooks)
 
 
 def test_every_hookspec_is_documented() -> None:
