@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_localstack import config
+from pytest_localstack._deprecations import replace_deprecated_keywords
 from pytest_localstack._http import proxy_warning
 from pytest_localstack.exceptions import ConfigurationError
 from pytest_localstack.session import LocalstackSession, ServicesArg
@@ -66,7 +67,7 @@ def _classic_arguments(local_variables: dict[str, Any]) -> dict[str, Any]:
     """The session arguments of a fixture factory call: its parameters bar scope and autouse."""
     arguments = {k: v for k, v in local_variables.items() if k not in ("scope", "autouse")}
     arguments.update(arguments.pop("kwargs"))
-    return arguments
+    return replace_deprecated_keywords(arguments, stacklevel=3)
 
 
 def _make_fixture(scope: str, autouse: bool, patch: bool, arguments: dict[str, Any]) -> Any:

@@ -15,11 +15,13 @@ import functools
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pytest_localstack import config, plugin
+from pytest_localstack._deprecations import replace_deprecated_keywords
 from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Emulator
@@ -196,29 +198,40 @@ class RunningSession:
         return self._endpoint
 
     @property
+    def _address(self) -> Endpoint:
+        """Where the emulator is: known before :meth:`start` if the session was given a host."""
+        if self._endpoint is None:
+            raise ContainerNotStartedError(f"{self!r} has not been started")
+        return self._endpoint
+
+    @property
     def emulator(self) -> Emulator:
-        """The profile of the emulator that answers (LocalStack or moto)."""
-        return EMULATORS[self.endpoint.emulator]
+        """The profile of the emulator that answers (LocalStack or moto).
+
+        Before :meth:`start`, a session given a host name assumes LocalStack, as the original
+        project did; ``start()`` asks the emulator.
+        """
+        return EMULATORS[self._address.emulator or "localstack"]
 
     @property
     def hostname(self) -> str:
         """Host name of the emulator, without the port."""
-        return self.endpoint.netloc.rsplit(":", 1)[0]
+        return self._address.netloc.rsplit(":", 1)[0]
 
     def map_port(self, port: int | None = None) -> int:
         """The host port that serves ``port``: every service shares the emulator's one port."""
-        return int(self.endpoint.netloc.rsplit(":", 1)[1])
+        return int(self._address.netloc.rsplit(":", 1)[1])
 
     def service_hostname(self, service_name: str) -> str:
         """``host:port`` that serves ``service_name``."""
         self._check_service(service_name)
-        return self.endpoint.netloc
+        return self._address.netloc
 
     def endpoint_url(self, service_name: str | None = None) -> str:
         """The URL that serves ``service_name`` (the same for every service)."""
         if service_name is not None:
             self._check_service(service_name)
-        return self.endpoint.url
+        return self._address.url
 
     def _check_service(self, service_name: str) -> None:
         if service_name not in known_services():
@@ -367,6 +380,7 @@ class LocalstackSession(RunningSession):
         endpoint_provider: EndpointProvider | None = None,
         **kwargs: Any,
     ) -> None:
+        kwargs = replace_deprecated_keywords(kwargs)
         setting_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in config.SETTING_NAMES}
         if settings is None:
             settings = config.resolve_classic(
@@ -392,6 +406,7 @@ class LocalstackSession(RunningSession):
         self.container_name = settings.container_name
         self._endpoint_provider = endpoint_provider
         self._owned: Endpoint | None = None
+        self._stop_at_exit: weakref.finalize[Any, Any] | None = None
         super().__init__(
             services=services,
             region_name=region_name or settings.region,
@@ -410,11 +425,20 @@ class LocalstackSession(RunningSession):
         engine = choose_engine(settings, self.docker_client)
         labels = make_labels("standalone", owner_token())
         emulator = EMULATORS[settings.emulator]
-        self._owned = runtime_for(engine, self.docker_client).start(settings, emulator, labels)
+        runtime = runtime_for(engine, self.docker_client)
+        self._owned = runtime.start(settings, emulator, labels)
+        # A session never stopped (or garbage collected) stops its emulator at interpreter
+        # exit; the finalizer holds the runtime and endpoint, never the session.
+        self._stop_at_exit = weakref.finalize(
+            self, runtime.stop, self._owned, self.settings.stop_timeout
+        )
         return self._owned
 
     def _release_endpoint(self, timeout: float | None) -> None:
         owned, self._owned = self._owned, None
+        if self._stop_at_exit is not None:
+            self._stop_at_exit.detach()
+            self._stop_at_exit = None
         if owned is not None:
             runtime = runtime_for(owned.engine, self.docker_client)
             runtime.stop(owned, timeout if timeout is not None else self.settings.stop_timeout)

@@ -245,3 +245,24 @@ def _install(create_client: Callable[..., Any], send: Callable[..., Any]) -> Non
 
 
 functools.update_wrapper(_patched_create_client, _ORIGINAL_CREATE_CLIENT)
+
+
+def __getattr__(name: str) -> Any:
+    """The original project's names: ``Session`` (renamed) and ``patch_fixture`` (its old home).
+
+    ``patch_fixture`` is imported on access, so that this module does not import pytest.
+    """
+    if name == "Session":
+        from pytest_localstack.exceptions import warn_deprecated
+
+        warn_deprecated(
+            "pytest_localstack.contrib.botocore.Session is deprecated: use "
+            "session.botocore.session() for a botocore session bound to a pytest-localstack "
+            "session, or the class pytest_localstack.contrib.botocore.LocalstackBotocoreSession"
+        )
+        return LocalstackBotocoreSession
+    if name == "patch_fixture":
+        from pytest_localstack.fixtures import patch_fixture
+
+        return patch_fixture
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
