@@ -13,11 +13,17 @@ import pytest
 from tests.integration.conftest import engine_cli_args
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
+#: An application whose clients are made at import time; run on its own (see below).
+IMPORT_TIME_CLIENTS = EXAMPLES / "import_time_clients"
 
 
-def run_examples(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_examples(
+    *args: str, path: Path = EXAMPLES, **env: str
+) -> subprocess.CompletedProcess[str]:
+    if path == EXAMPLES:
+        args = (f"--ignore={IMPORT_TIME_CLIENTS}", *args)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(EXAMPLES), *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(path), *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -39,3 +45,11 @@ def test_examples_on_docker(engine: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "6 passed" in result.stdout
     assert "localstack: docker moto" in result.stdout
+
+
+def test_import_time_clients_example(engine: dict[str, Any]) -> None:
+    """A Lambda-style module makes its clients at import, before ``patch_fixture`` starts: they
+    are redirected to the emulator with the fixture's account while the patch is active."""
+    result = run_examples(*engine_cli_args(engine), path=IMPORT_TIME_CLIENTS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
