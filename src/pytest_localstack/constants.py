@@ -63,8 +63,8 @@ ORIGINAL_SERVICES = (
     "sts",
 )
 
-_LEGACY_PORTS = (4567, 4581, 4582, 4569, 4570, 4597, 4578, 4587, 4573, 4593, 4568, 4574, 4586)
-_LEGACY_PORTS += (4577, 4580, 4572, 4584, 4579, 4575, 4576, 4583, 4585, 4592)
+_LEGACY_PORTS: tuple[int, ...] = (4567, 4581, 4582, 4569, 4570, 4597, 4578, 4587, 4573, 4593)
+_LEGACY_PORTS += (4568, 4574, 4586, 4577, 4580, 4572, 4584, 4579, 4575, 4576, 4583, 4585, 4592)
 
 _PER_SESSION_CREDENTIALS = (
     "there are no fixed credentials any more: every session has its own account, and its "

@@ -35,7 +35,7 @@ BUILTIN_PLUGINS = (
 
 #: The hooks a built-in plugin may implement: called per session, so they can load it lazily.
 #: ``contribute_to_module`` is historic (called at registration) and so not among them.
-LAZY_HOOKS = ("contribute_to_session", "session_starting", "session_started")
+LAZY_HOOKS: tuple[str, ...] = ("contribute_to_session", "session_starting", "session_started")
 LAZY_HOOKS += ("session_stopping", "session_stopped")
 
 _builtins_loaded = False

@@ -81,7 +81,7 @@ def botocore_check(
 def botocore_check_response_type(
     service_name: str, client_func_name: str, expected_type: type, *response_keys: str
 ) -> ServiceCheck:
-    """A check that calls ``client_func_name`` and expects ``expected_type`` at ``response_keys``."""
+    """A check that calls ``client_func_name``; ``expected_type`` must be at ``response_keys``."""
 
     @botocore_check(service_name, client_func_name)
     def check_response(response: Any) -> None:
@@ -131,9 +131,7 @@ SERVICE_CHECKS: dict[str, ServiceCheck] = _ServiceChecks(
         "kinesis": botocore_check_response_type("kinesis", "list_streams", list, "StreamNames"),
         "lambda": botocore_check_response_type("lambda", "list_functions", list, "Functions"),
         "logs": botocore_check_response_type("logs", "describe_log_groups", list, "logGroups"),
-        "redshift": botocore_check_response_type(
-            "redshift", "describe_clusters", list, "Clusters"
-        ),
+        "redshift": botocore_check_response_type("redshift", "describe_clusters", list, "Clusters"),
         "route53": port_check("route53"),
         "s3": botocore_check_response_type("s3", "list_buckets", list, "Buckets"),
         "secretsmanager": botocore_check_response_type(
@@ -151,4 +149,4 @@ SERVICE_CHECKS: dict[str, ServiceCheck] = _ServiceChecks(
     }
 )
 
-assert set(SERVICE_CHECKS) == set(ORIGINAL_SERVICES)  # noqa: S101 - a table kept by hand
+assert set(SERVICE_CHECKS) == set(ORIGINAL_SERVICES)  # a table kept by hand

@@ -55,9 +55,7 @@ def wait_for_service(session: RunningSession, service: str, timeout: float = 60)
 
 
 @pytest.mark.parametrize("service", CHECKED_SERVICES)
-def test_service_checks_pass_on_a_running_emulator(
-    identity: RunningSession, service: str
-) -> None:
+def test_service_checks_pass_on_a_running_emulator(identity: RunningSession, service: str) -> None:
     wait_for_service(identity, service)
     SERVICE_CHECKS[service](identity)  # and keeps passing
 
@@ -135,7 +133,9 @@ sys.stdin.read()  # wait until the test closes stdin (or kills us)
 """
 
 
-def start_never_stopped(engine: dict[str, Any], mode: str) -> tuple[subprocess.Popen[str], Endpoint]:
+def start_never_stopped(
+    engine: dict[str, Any], mode: str
+) -> tuple[subprocess.Popen[str], Endpoint]:
     child = subprocess.Popen(
         [sys.executable, "-c", NEVER_STOPPED, json.dumps(engine), mode],
         stdin=subprocess.PIPE,
@@ -221,4 +221,3 @@ def test_a_killed_sessions_container_is_removed_by_the_next_sweep(
         removed += sweep_orphans(docker_client)  # the owner's pid may take a moment to vanish
         time.sleep(0.1)
     assert not emulator_is_running(endpoint, docker_client)
-

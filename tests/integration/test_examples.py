@@ -17,9 +17,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 IMPORT_TIME_CLIENTS = EXAMPLES / "import_time_clients"
 
 
-def run_examples(
-    *args: str, path: Path = EXAMPLES, **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_examples(*args: str, path: Path = EXAMPLES, **env: str) -> subprocess.CompletedProcess[str]:
     if path == EXAMPLES:
         args = (f"--ignore={IMPORT_TIME_CLIENTS}", *args)
     return subprocess.run(

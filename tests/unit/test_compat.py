@@ -36,7 +36,7 @@ def test_service_error_keeps_the_original_signature() -> None:
     assert str(error) == "s3 isn't responding"
     assert error.service_name == "s3"
     assert str(exceptions.ServiceError(None, "sqs")) == "sqs isn't responding"
-    with pytest.raises(exceptions.ServiceError, match="^boom$"):
+    with pytest.raises(exceptions.ServiceError, match=r"^boom$"):
         raise exceptions.ServiceError("boom")
 
 
@@ -101,8 +101,8 @@ def test_constants_that_still_mean_something(recwarn: pytest.WarningsRecorder) -
     assert constants.LOCALHOST == "127.0.0.1"
     assert constants.DEFAULT_AWS_REGION == "us-east-1"
     assert constants.SERVICE_ALIASES["states"] == "stepfunctions"
-    assert constants.DEFAULT_CONTAINER_START_TIMEOUT == Settings.start_timeout
-    assert constants.DEFAULT_CONTAINER_STOP_TIMEOUT == Settings.stop_timeout
+    assert Settings.start_timeout == constants.DEFAULT_CONTAINER_START_TIMEOUT
+    assert Settings.stop_timeout == constants.DEFAULT_CONTAINER_STOP_TIMEOUT
     import botocore
 
     assert constants.BOTOCORE_VERSION[:2] == tuple(map(int, botocore.__version__.split(".")[:2]))
