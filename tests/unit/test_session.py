@@ -274,11 +274,35 @@ def test_repr_without_endpoint() -> None:
         "new_identity",
     ],
 )
-def test_before_start_raises(call: Any) -> None:
+def test_before_start_without_a_host_raises(call: Any) -> None:
+    one = RunningSession()
+    with pytest.raises(ContainerNotStartedError) as excinfo:
+        call(one)
+    assert str(excinfo.value) == f"{one!r} has not been started"
+
+
+@pytest.mark.parametrize(
+    "call", [lambda s: s.endpoint, lambda s: s.new_identity()], ids=["endpoint", "new_identity"]
+)
+def test_before_start_with_a_host_the_emulator_is_not_attached(call: Any) -> None:
+    """Addresses and clients work before ``start()`` (as in the original); the attached
+    endpoint, and identities on it, need ``start()``."""
     one = RunningSession("127.0.0.1:4566")
     with pytest.raises(ContainerNotStartedError) as excinfo:
         call(one)
     assert str(excinfo.value) == f"{one!r} has not been started"
+
+
+def test_before_start_with_a_host_addresses_are_known() -> None:
+    one = RunningSession("127.0.0.1:4566")
+    assert (one.endpoint_url(), one.endpoint_url("s3")) == ("http://127.0.0.1:4566",) * 2
+    assert (one.service_hostname("s3"), one.hostname, one.map_port(4572)) == (
+        "127.0.0.1:4566",
+        "127.0.0.1",
+        4566,
+    )
+    assert one.emulator.name == "localstack"  # assumed until start() asks
+    assert one.request_headers == {}
 
 
 def test_start_without_hostname() -> None:
@@ -401,7 +425,7 @@ def recorded_hooks() -> Iterator[list[tuple[str, Any, bool]]]:
 
     def endpoint_known(one: RunningSession) -> bool:
         try:
-            one.endpoint_url()
+            one.endpoint  # noqa: B018 - the attached emulator, known once started
         except ContainerNotStartedError:
             return False
         return True
