@@ -65,7 +65,7 @@ def botocore_check(
             config = botocore.config.Config(
                 connect_timeout=1, read_timeout=1, retries={"max_attempts": 1}
             )
-            client = session.botocore.client(service_name, config=config)  # type: ignore[attr-defined]
+            client = session.botocore.client(service_name, config=config)
             try:
                 check_response(getattr(client, client_func_name)())
             except Exception as error:

@@ -78,7 +78,7 @@ def test_running_session_clients_work_before_start(aws: LocalstackSession) -> No
     assert session.endpoint_url("s3") == aws.endpoint.url
     assert session.service_hostname("s3") == aws.endpoint.netloc
     assert session.hostname == aws.hostname
-    s3 = session.boto3.client("s3")  # type: ignore[attr-defined]
+    s3 = session.boto3.client("s3")
     bucket = unique("before-start")
     s3.create_bucket(Bucket=bucket)
     try:
