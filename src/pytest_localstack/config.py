@@ -321,23 +321,41 @@ def _coerce(option: Option, value: Any) -> Any:
         raise ConfigurationError(f"{option.flag}: invalid value {value!r}: {error}") from None
 
 
+def _given(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments that were given (not None), parsed and checked like options."""
+    values: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        if value is None:
+            continue
+        if name in OPTIONS_BY_NAME:
+            values[name] = _coerce(OPTIONS_BY_NAME[name], value)
+        elif name in _SETTINGS_FIELDS:
+            values[name] = value
+        else:
+            raise ConfigurationError(f"unknown setting {name!r}")
+    return values
+
+
 def resolve(pytest_config: Any | None = None, **kwargs: Any) -> Settings:
     """Build the settings: keyword arguments win over command line, ini, env and defaults."""
-    values: dict[str, Any] = {}
+    values = _given(kwargs)
     for option in OPTIONS:
-        if kwargs.get(option.name) is not None:
-            values[option.name] = _coerce(option, kwargs[option.name])
+        if option.name in values:
             continue
         raw = _raw_value(option, pytest_config)
         if raw is not None:
             values[option.name] = _coerce(option, raw)
-    for name, value in kwargs.items():
-        if name in OPTIONS_BY_NAME or value is None:
-            continue
-        if name not in _SETTINGS_FIELDS:
-            raise ConfigurationError(f"unknown setting {name!r}")
-        values[name] = value
     return Settings(**values)
+
+
+def replace(settings: Settings, **kwargs: Any) -> Settings:
+    """``settings`` (resolved once per run) with a fixture's keyword arguments on top.
+
+    Takes the classic names too (see :func:`resolve_classic`); the result is checked like
+    any settings.
+    """
+    version, kwargs = _classic_names(kwargs)
+    return _with_version(dataclasses.replace(settings, **_given(kwargs)), version)
 
 
 _SETTINGS_FIELDS = {field.name for field in dataclasses.fields(Settings)}
@@ -346,29 +364,34 @@ _SETTINGS_FIELDS = {field.name for field in dataclasses.fields(Settings)}
 SETTING_NAMES = frozenset(_SETTINGS_FIELDS)
 
 
-def resolve_classic(
-    pytest_config: Any | None,
-    *,
-    region_name: str | None = None,
-    pull_image: bool | None = None,
-    localstack_version: str | None = None,
-    **kwargs: Any,
-) -> Settings:
+def resolve_classic(pytest_config: Any | None, **kwargs: Any) -> Settings:
     """Resolve settings from the original project's keyword arguments.
 
     ``region_name``, ``pull_image`` and ``localstack_version`` are the classic names of
     ``region``, ``pull`` and the image tag.
     """
+    version, kwargs = _classic_names(kwargs)
+    return _with_version(resolve(pytest_config, **kwargs), version)
+
+
+def _classic_names(kwargs: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """``localstack_version``, and the keyword arguments with the classic names renamed."""
+    kwargs = dict(kwargs)
+    version = kwargs.pop("localstack_version", None)
+    region_name = kwargs.pop("region_name", None)
+    pull_image = kwargs.pop("pull_image", None)
     if kwargs.get("region") is None:
         kwargs["region"] = region_name
     if kwargs.get("pull") is None:
         kwargs["pull"] = pull_image
-    settings = resolve(pytest_config, **kwargs)
-    if localstack_version:
-        settings = dataclasses.replace(
-            settings, image=f"{image_repository(settings.image_for_emulator)}:{localstack_version}"
-        )
-    return settings
+    return version, kwargs
+
+
+def _with_version(settings: Settings, localstack_version: str | None) -> Settings:
+    if not localstack_version:
+        return settings
+    repository = image_repository(settings.image_for_emulator)
+    return dataclasses.replace(settings, image=f"{repository}:{localstack_version}")
 
 
 def image_repository(image: str) -> str:

@@ -1,33 +1,136 @@
-"""The classic fixture factories: ``patch_fixture`` and ``session_fixture``.
+"""The run: its settings and coordinator (kept in ``config.stash``), its sessions, and the
+classic fixture factories ``patch_fixture`` and ``session_fixture``.
 
-Each fixture instance is a new identity (a fresh account) in the run's shared emulator; the
-emulator itself is started once per run by the coordinator and stopped when the run ends.
+Settings are resolved once per run (``pytest_configure``); a fixture's keyword arguments are
+applied on top with :func:`pytest_localstack.config.replace`. Each fixture instance is a new
+identity (a fresh account) in the run's shared emulator; the emulator itself is started once
+per run by the coordinator and stopped when the run ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
-from collections.abc import Iterator
-from typing import Any
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import pytest
 
 from pytest_localstack import config
 from pytest_localstack._deprecations import replace_deprecated_keywords
 from pytest_localstack._http import proxy_warning
-from pytest_localstack.exceptions import ConfigurationError
+from pytest_localstack.exceptions import ConfigurationError, LocalstackError
 from pytest_localstack.session import LocalstackSession, ServicesArg
+
+if TYPE_CHECKING:
+    from pytest_localstack.runtimes import Endpoint
+    from pytest_localstack.sharing.coordinator import Coordinator
 
 SCOPES = ("function", "class", "module", "package", "session")
 PLUGIN_NAME = "localstack"
 
+SETTINGS_KEY = pytest.StashKey[config.Settings]()
+COORDINATOR_KEY = pytest.StashKey["Coordinator"]()
+STOPPED_REUSED_KEY = pytest.StashKey[list["Endpoint"]]()
+WORKERINPUT_RUN_DIR = "localstack_run_dir"
+WORKERINPUT_RUN_ID = "localstack_run_id"
+
 logger = logging.getLogger(__name__)
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def _check_scope(scope: str) -> None:
-    if scope not in SCOPES and not callable(scope):
-        raise ConfigurationError(f"scope: invalid value {scope!r}; choose from {', '.join(SCOPES)}")
+
+# -- the run's state -----------------------------------------------------------------------------
+
+
+def configure_run(pytest_config: pytest.Config) -> None:
+    """Resolve the run's settings once (a bad value is a usage error), and stop reused
+    emulators if asked."""
+    try:
+        settings = config.resolve(pytest_config)
+    except LocalstackError as error:
+        raise pytest.UsageError(str(error)) from None
+    pytest_config.stash[SETTINGS_KEY] = settings
+    if pytest_config.getoption("localstack_stop_reused") and not is_worker(pytest_config):
+        from pytest_localstack.sharing import reuse
+
+        pytest_config.stash[STOPPED_REUSED_KEY] = reuse.stop_all(settings.stop_timeout)
+
+
+def is_worker(pytest_config: pytest.Config) -> bool:
+    return hasattr(pytest_config, "workerinput")
+
+
+def run_settings(pytest_config: pytest.Config) -> config.Settings:
+    """The settings resolved for this run."""
+    return pytest_config.stash[SETTINGS_KEY]
+
+
+def coordinator_for(pytest_config: pytest.Config) -> Coordinator:
+    """The run's coordinator, made on first use: a run without AWS tests starts nothing."""
+    from pytest_localstack.sharing.coordinator import Coordinator
+
+    if COORDINATOR_KEY not in pytest_config.stash:
+        workerinput: dict[str, Any] | None = getattr(pytest_config, "workerinput", None)
+        if workerinput is not None and WORKERINPUT_RUN_DIR in workerinput:
+            pytest_config.stash[COORDINATOR_KEY] = Coordinator(
+                Path(workerinput[WORKERINPUT_RUN_DIR]),
+                workerinput[WORKERINPUT_RUN_ID],
+                worker_id=workerinput["workerid"],
+            )
+        else:
+            from pytest_localstack.sharing.sweep import sweep_stale_runs
+
+            sweep_stale_runs()
+            pytest_config.stash[COORDINATOR_KEY] = Coordinator.create()
+            _stop_gracefully_on_sigterm(pytest_config)
+    return pytest_config.stash[COORDINATOR_KEY]
+
+
+def _stop_gracefully_on_sigterm(pytest_config: pytest.Config) -> None:
+    """Turn the first SIGTERM into KeyboardInterrupt, so that sessionfinish stops the emulators.
+
+    Only where nobody else handles SIGTERM; a second SIGTERM kills as usual.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise KeyboardInterrupt("SIGTERM")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    pytest_config.add_cleanup(restore)
+
+
+def finish_run(pytest_config: pytest.Config) -> None:
+    """The run's owner (the xdist controller, or the only process) stops every emulator."""
+    if is_worker(pytest_config):
+        return
+    coordinator = pytest_config.stash.get(COORDINATOR_KEY, None)
+    if coordinator is None:
+        return
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    # A SIGTERM now would interrupt the very cleanup it asks for: hold it until done.
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN) if in_main_thread else None
+    try:
+        coordinator.stop_all(run_settings(pytest_config).stop_timeout)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+# -- sessions ------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -38,19 +141,23 @@ def shared_session(
     **kwargs: Any,
 ) -> Iterator[LocalstackSession]:
     """A started session with a fresh identity in the run's emulator for these settings."""
-    from pytest_localstack._pytest_plugin import coordinator_for
+    from pytest_localstack.runtimes import Runtimes
 
     if not pytestconfig.pluginmanager.hasplugin(PLUGIN_NAME):
         pytest.skip("the pytest-localstack plugin is disabled (-p no:localstack)")
     coordinator = coordinator_for(pytestconfig)
-    classic = {k: kwargs.pop(k, None) for k in ("region_name", "pull_image", "localstack_version")}
-    setting_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in config.SETTING_NAMES}
-    settings = config.resolve_classic(pytestconfig, **classic, **setting_kwargs)
+    setting_kwargs = {
+        k: kwargs.pop(k)
+        for k in list(kwargs)
+        if k in config.SETTING_NAMES or k in ("region_name", "pull_image", "localstack_version")
+    }
+    settings = config.replace(run_settings(pytestconfig), **setting_kwargs)
+    runtimes = Runtimes(docker_client)
     session = LocalstackSession(
         docker_client,
         services=services,
         settings=settings,
-        endpoint_provider=lambda s: coordinator.endpoint(s, docker_client),
+        endpoint_provider=lambda s: coordinator.endpoint(s, runtimes),
         **kwargs,
     )
     session.start()
@@ -63,11 +170,19 @@ def shared_session(
         session.stop()
 
 
-def _classic_arguments(local_variables: dict[str, Any]) -> dict[str, Any]:
-    """The session arguments of a fixture factory call: its parameters bar scope and autouse."""
-    arguments = {k: v for k, v in local_variables.items() if k not in ("scope", "autouse")}
-    arguments.update(arguments.pop("kwargs"))
-    return replace_deprecated_keywords(arguments, stacklevel=3)
+@contextlib.contextmanager
+def patched(session: LocalstackSession) -> Iterator[LocalstackSession]:
+    """``session`` with every botocore and boto3 client redirected to it."""
+    with session.botocore.patch_botocore():
+        yield session
+
+
+# -- the classic factories -----------------------------------------------------------------------
+
+
+def _check_scope(scope: str) -> None:
+    if scope not in SCOPES and not callable(scope):
+        raise ConfigurationError(f"scope: invalid value {scope!r}; choose from {', '.join(SCOPES)}")
 
 
 def _make_fixture(scope: str, autouse: bool, patch: bool, arguments: dict[str, Any]) -> Any:
@@ -78,10 +193,21 @@ def _make_fixture(scope: str, autouse: bool, patch: bool, arguments: dict[str, A
             if not patch:
                 yield session
                 return
-            with session.botocore.patch_botocore():
+            with patched(session):
                 yield session
 
-    return pytest.fixture(scope=scope, autouse=autouse)(_fixture)  # type: ignore[call-overload]
+    checked: Any = scope  # one of SCOPES, or pytest's callable form
+    return pytest.fixture(_fixture, scope=checked, autouse=autouse)
+
+
+def _with_signature_of(model: Callable[_P, Any]) -> Callable[[Callable[..., _R]], Callable[_P, _R]]:
+    """Give the decorated function ``model``'s parameters, for callers, docs and type checkers."""
+
+    def decorate(function: Callable[..., _R]) -> Callable[_P, _R]:
+        function.__dict__["__signature__"] = inspect.signature(model)
+        return cast(Callable[_P, _R], function)
+
+    return decorate
 
 
 def session_fixture(
@@ -107,27 +233,25 @@ def session_fixture(
     run's shared emulator. Keyword arguments as for :class:`LocalstackSession`; settings
     not given here come from the command line, ini file or environment.
     """
-    return _make_fixture(scope, autouse, False, _classic_arguments(locals()))
+    return _make_fixture_from(False, locals())
 
 
-def patch_fixture(
-    scope: str = "function",
-    services: ServicesArg = None,
-    autouse: bool = False,
-    docker_client: Any = None,
-    region_name: str | None = None,
-    kinesis_error_probability: float = 0.0,
-    dynamodb_error_probability: float = 0.0,
-    container_log_level: int = logging.DEBUG,
-    localstack_version: str | None = None,
-    auto_remove: bool = True,
-    pull_image: bool | None = None,
-    container_name: str | None = None,
-    **kwargs: Any,
-) -> Any:
+@_with_signature_of(session_fixture)
+def patch_fixture(*args: Any, **kwargs: Any) -> Any:
     """Create a fixture that redirects botocore and boto3 to the emulator while it is active.
 
     It yields the :class:`~pytest_localstack.LocalstackSession`. Same parameters as
     :func:`session_fixture`.
     """
-    return _make_fixture(scope, autouse, True, _classic_arguments(locals()))
+    bound = inspect.signature(session_fixture).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return _make_fixture_from(True, bound.arguments)
+
+
+def _make_fixture_from(patch: bool, parameters: dict[str, Any]) -> Any:
+    """A fixture from the parameters of a factory call: the session's, bar scope and autouse."""
+    arguments = {k: v for k, v in parameters.items() if k not in ("scope", "autouse", "kwargs")}
+    arguments.update(parameters.get("kwargs", {}))
+    # stacklevel 3: the warning names the line that called the factory
+    arguments = replace_deprecated_keywords(arguments, stacklevel=3)
+    return _make_fixture(parameters["scope"], parameters["autouse"], patch, arguments)

@@ -31,7 +31,8 @@ from pytest_localstack.exceptions import (
     ServiceError,
     StartTimeoutError,
 )
-from pytest_localstack.runtimes import Endpoint, choose_engine, make_labels, runtime_for
+from pytest_localstack.runtimes import Endpoint, Runtimes, make_labels
+from pytest_localstack.sharing.launch import launch
 
 if TYPE_CHECKING:
     from pytest_localstack.contrib.aioboto3 import Aioboto3TestResourceFactory
@@ -170,7 +171,7 @@ class RunningSession:
         if self._endpoint.emulator:
             return self._endpoint
         settings = config.resolve(None, engine="external", endpoint=self._endpoint.url)
-        return runtime_for("external").start(settings, EMULATORS["localstack"], {})
+        return launch(settings, {})
 
     def _release_endpoint(self, timeout: float | None) -> None:
         """Nothing to release: the emulator belongs to someone else."""
@@ -398,6 +399,7 @@ class LocalstackSession(RunningSession):
             )
         self.settings = settings
         self.docker_client = docker_client
+        self._runtimes = Runtimes(docker_client)
         self.kinesis_error_probability = settings.kinesis_error_probability
         self.dynamodb_error_probability = settings.dynamodb_error_probability
         self.container_log_level = settings.container_log_level
@@ -422,13 +424,11 @@ class LocalstackSession(RunningSession):
         settings = dataclasses.replace(self.settings, start_timeout=timeout)
         if self._endpoint_provider is not None:
             return self._endpoint_provider(settings)
-        engine = choose_engine(settings, self.docker_client)
         labels = make_labels("standalone", owner_token())
-        emulator = EMULATORS[settings.emulator]
-        runtime = runtime_for(engine, self.docker_client)
-        self._owned = runtime.start(settings, emulator, labels)
+        self._owned = launch(settings, labels, self._runtimes)
         # A session never stopped (or garbage collected) stops its emulator at interpreter
         # exit; the finalizer holds the runtime and endpoint, never the session.
+        runtime = self._runtimes[self._owned.engine]
         self._stop_at_exit = weakref.finalize(
             self, runtime.stop, self._owned, self.settings.stop_timeout
         )
@@ -440,5 +440,5 @@ class LocalstackSession(RunningSession):
             self._stop_at_exit.detach()
             self._stop_at_exit = None
         if owned is not None:
-            runtime = runtime_for(owned.engine, self.docker_client)
+            runtime = self._runtimes[owned.engine]
             runtime.stop(owned, timeout if timeout is not None else self.settings.stop_timeout)

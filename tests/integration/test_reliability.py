@@ -53,7 +53,7 @@ PRELUDE = """
 import json, os, signal, time
 import boto3, pytest
 from pytest_localstack._processes import owner_token
-from pytest_localstack._pytest_plugin import COORDINATOR_KEY
+from pytest_localstack.fixtures import COORDINATOR_KEY
 
 
 def emulator_labels(endpoint):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pytest_localstack import reuse
+from pytest_localstack.sharing import reuse
 from pytest_localstack.runtimes import Endpoint, runtime_for
 from tests.integration.conftest import engine_cli_args
 

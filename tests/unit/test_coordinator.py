@@ -1,4 +1,4 @@
-"""Unit tests for :mod:`pytest_localstack.coordinator` with a fake runtime: no emulator runs.
+"""Unit tests for :mod:`pytest_localstack.sharing.coordinator` with a fake runtime: no emulator runs.
 
 The fake runtime counts starts; the fake emulator's probe is always ready. Processes of a run
 are simulated by several :class:`Coordinator` instances on one run directory (threads), and by
@@ -21,11 +21,9 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from pytest_localstack import coordinator as coordinator_module
 from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
-from pytest_localstack.coordinator import Coordinator
-from pytest_localstack.emulators import Probe
+from pytest_localstack.emulators import EMULATORS, Probe
 from pytest_localstack.exceptions import LocalstackError, StartupError
 from pytest_localstack.runtimes import (
     LABEL,
@@ -34,8 +32,11 @@ from pytest_localstack.runtimes import (
     LABEL_OWNER,
     LABEL_RUN,
     Endpoint,
+    Runtimes,
     ignore_spawn,
 )
+from pytest_localstack.sharing import registry
+from pytest_localstack.sharing.coordinator import Coordinator
 
 
 class FakeEmulator:
@@ -108,12 +109,15 @@ class FakeRuntime:
     def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
         return ""
 
+    def profile(self, settings: Settings) -> Any:
+        return EMULATORS[settings.emulator]
+
 
 @pytest.fixture
 def watchdogs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The run directories a watchdog was asked for; no watchdog process is started."""
     asked: list[Path] = []
-    monkeypatch.setattr(Coordinator, "_ensure_watchdog", lambda self: asked.append(self.run_dir))
+    monkeypatch.setattr(Coordinator, "_start_watchdog", lambda self: asked.append(self.run_dir))
     return asked
 
 
@@ -121,9 +125,9 @@ def watchdogs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def runtime(monkeypatch: pytest.MonkeyPatch, watchdogs: list[Path], run_dir: Path) -> FakeRuntime:
     fake = FakeRuntime()
     fake.run_dirs.append(run_dir)
-    monkeypatch.setattr(coordinator_module, "runtime_for", lambda engine, client=None: fake)
-    monkeypatch.setattr(coordinator_module, "choose_engine", lambda settings, client=None: "fake")
-    monkeypatch.setattr(coordinator_module, "EMULATORS", {"localstack": FakeEmulator()})
+    monkeypatch.setattr(Runtimes, "__getitem__", lambda self, engine: fake)
+    monkeypatch.setattr(Runtimes, "choose_engine", lambda self, settings: "fake")
+    monkeypatch.setitem(EMULATORS, "localstack", FakeEmulator())  # type: ignore[arg-type]
     return fake
 
 
@@ -193,9 +197,7 @@ def test_watchdog_is_asked_for_before_a_start(
 ) -> None:
     Coordinator(run_dir, "run1").endpoint(SETTINGS)
     assert watchdogs == [run_dir]
-    monkeypatch.setattr(
-        coordinator_module, "choose_engine", lambda settings, client=None: "external"
-    )
+    monkeypatch.setattr(Runtimes, "choose_engine", lambda self, settings: "external")
     Coordinator(run_dir, "run1").endpoint(Settings(endpoint="http://127.0.0.1:1"))
     assert watchdogs == [run_dir]  # nothing to clean up after an external emulator
 
@@ -268,7 +270,7 @@ def test_corrupted_state_file_is_ignored(
 ) -> None:
     state = state_file(run_dir, SETTINGS.endpoint_key())
     state.write_text(content)
-    with caplog.at_level(logging.WARNING, logger="pytest_localstack.coordinator"):
+    with caplog.at_level(logging.WARNING, logger="pytest_localstack.sharing"):
         endpoint = Coordinator(run_dir, "run1").endpoint(SETTINGS)
     assert len(runtime.starts) == 1
     assert Endpoint.from_json(state.read_text()) == endpoint
@@ -280,7 +282,7 @@ def test_dead_recorded_endpoint_is_replaced(
 ) -> None:
     first = Coordinator(run_dir, "run1").endpoint(SETTINGS)
     runtime.alive.clear()  # the container died
-    with caplog.at_level(logging.WARNING, logger="pytest_localstack.coordinator"):
+    with caplog.at_level(logging.WARNING, logger="pytest_localstack.sharing"):
         second = Coordinator(run_dir, "run1", worker_id="gw1").endpoint(SETTINGS)
     assert second != first
     assert len(runtime.starts) == 2
@@ -293,7 +295,7 @@ def test_recorded_endpoint_that_no_longer_answers_is_replaced(
     runtime: FakeRuntime, run_dir: Path
 ) -> None:
     first = Coordinator(run_dir, "run1").endpoint(SETTINGS)
-    coordinator_module.EMULATORS["localstack"].ready = False  # type: ignore[attr-defined]
+    EMULATORS["localstack"].ready = False  # type: ignore[attr-defined]
     second = Coordinator(run_dir, "run1", worker_id="gw1").endpoint(SETTINGS)
     assert second != first
     assert len(runtime.starts) == 2
@@ -336,7 +338,7 @@ def test_unexpected_errors_are_not_recorded(runtime: FakeRuntime, run_dir: Path)
 
 
 def test_lock_timeout(runtime: FakeRuntime, run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coordinator_module, "_LOCK_MARGIN", 0.0)
+    monkeypatch.setattr(registry, "LOCK_MARGIN", 0.0)
     settings = Settings(start_timeout=0.2)
     lock = FileLock(str(run_dir / f"{settings.endpoint_key()}.lock"))
     with lock, pytest.raises(StartupError) as excinfo:
@@ -371,7 +373,7 @@ def test_stop_all_continues_after_a_failed_stop(
     owner.endpoint(SETTINGS)
     owner.endpoint(Settings(image="localstack/localstack:3.0"))
     runtime.stop_error = LocalstackError("the engine went away")
-    with caplog.at_level(logging.WARNING, logger="pytest_localstack.coordinator"):
+    with caplog.at_level(logging.WARNING, logger="pytest_localstack.sharing"):
         stopped = owner.stop_all()
     assert len(stopped) == 2
     assert len(runtime.stops) == 2
@@ -428,11 +430,12 @@ _CHILD = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
 
-    from pytest_localstack import coordinator as module
+    from pytest_localstack import emulators
+    from pytest_localstack.sharing import coordinator as module
     from pytest_localstack._processes import owner_token
     from pytest_localstack.config import Settings
     from pytest_localstack.emulators import Probe
-    from pytest_localstack.runtimes import Endpoint
+    from pytest_localstack.runtimes import Endpoint, Runtimes
 
     run_dir, starts, go = (Path(arg) for arg in sys.argv[1:4])
     worker = sys.argv[4]
@@ -448,14 +451,17 @@ _CHILD = textwrap.dedent(
         def is_alive(self, endpoint):
             return True
 
+        def profile(self, settings):
+            return emulators.EMULATORS[settings.emulator]
+
     class Emulator:
         def probe(self, url, services=()):
             return Probe(True)
 
-    module.runtime_for = lambda engine, client=None: Runtime()
-    module.choose_engine = lambda settings, client=None: "fake"
-    module.EMULATORS = {"localstack": Emulator()}
-    module.Coordinator._ensure_watchdog = lambda self: None
+    Runtimes.__getitem__ = lambda self, engine: Runtime()
+    Runtimes.choose_engine = lambda self, settings: "fake"
+    emulators.EMULATORS["localstack"] = Emulator()
+    module.Coordinator._start_watchdog = lambda self: None
     coordinator = module.Coordinator(run_dir, "run1", worker_id=worker)
     settings = Settings()
     (run_dir.parent / f"ready-{worker}").touch()

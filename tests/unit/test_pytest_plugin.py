@@ -199,7 +199,7 @@ def test_plugin_modules_are_not_imported_eagerly(pytester: pytest.Pytester) -> N
             # sessions and clients are not
             heavy = (
                 "docker", "botocore.session", "botocore.client", "boto3", "filelock", "moto",
-                "pytest_localstack.coordinator", "pytest_localstack.contrib.botocore",
+                "pytest_localstack.sharing.coordinator", "pytest_localstack.contrib.botocore",
                 "pytest_localstack.runtimes.docker", "pytest_localstack.runtimes.process",
             )
             assert [name for name in heavy if name in sys.modules] == []

@@ -28,7 +28,7 @@ from pytest_localstack.exceptions import (
     StartTimeoutError,
 )
 from pytest_localstack.hookspecs import pytest_localstack_hookimpl
-from pytest_localstack.runtimes import Endpoint, free_port
+from pytest_localstack.runtimes import Endpoint, Runtimes, free_port
 from pytest_localstack.session import LocalstackSession, RunningSession
 
 
@@ -536,10 +536,6 @@ def test_localstack_session_moto_rejects_probabilities_at_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The classic error probabilities cannot reach moto: the start fails with the reason."""
-    from pytest_localstack.runtimes.process import ProcessRuntime
-
-    monkeypatch.setattr(session, "choose_engine", lambda settings, client=None: "process")
-    monkeypatch.setattr(session, "runtime_for", lambda engine, client=None: ProcessRuntime())
     one = LocalstackSession(emulator="moto", engine="process", dynamodb_error_probability=0.1)
     with pytest.raises(ConfigurationError, match="moto cannot inject errors"):
         one.start()
@@ -572,15 +568,20 @@ def test_localstack_session_owns_and_stops_its_emulator(
     class FakeRuntime:
         name = "fake"
 
-        def start(self, settings: Settings, emulator: Any, labels: dict[str, str]) -> Endpoint:
+        def start(
+            self, settings: Settings, emulator: Any, labels: dict[str, str], on_spawn: Any
+        ) -> Endpoint:
             calls.append(("start", labels["pytest-localstack.run"]))
             return endpoint
+
+        def profile(self, settings: Settings) -> Any:
+            return None
 
         def stop(self, stopped: Endpoint, timeout: float) -> None:
             calls.append(("stop", (stopped, timeout)))
 
-    monkeypatch.setattr(session, "choose_engine", lambda settings, client=None: "fake")
-    monkeypatch.setattr(session, "runtime_for", lambda engine, client=None: FakeRuntime())
+    monkeypatch.setattr(Runtimes, "choose_engine", lambda self, settings: "fake")
+    monkeypatch.setattr(Runtimes, "__getitem__", lambda self, engine: FakeRuntime())
     with LocalstackSession(services=["sqs"], stop_timeout=4) as one:
         assert one.endpoint_url() == fake_localstack.url
         assert calls == [("start", "standalone")]

@@ -1,118 +1,97 @@
 """Where an emulator runs: each runtime starts one and yields an :class:`Endpoint`.
 
-Nothing above this package knows about Docker or processes; it only sees endpoints.
+Nothing above this package knows about Docker or processes; it only sees endpoints and asks
+:class:`Runtimes` for the runtime of an engine.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import socket
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from pytest_localstack.runtimes.base import (
+    LABEL,
+    LABEL_CONFIG,
+    LABEL_HOST,
+    LABEL_OWNER,
+    LABEL_RUN,
+    Endpoint,
+    Runtime,
+    free_port,
+    ignore_spawn,
+    make_labels,
+)
 
 if TYPE_CHECKING:
     from pytest_localstack.config import Settings
-    from pytest_localstack.emulators import Emulator
 
-LABEL = "pytest-localstack"
-LABEL_RUN = "pytest-localstack.run"
-LABEL_OWNER = "pytest-localstack.owner"
-LABEL_HOST = "pytest-localstack.host"
-LABEL_CONFIG = "pytest-localstack.config"
+__all__ = [
+    "ENGINES",
+    "LABEL",
+    "LABEL_CONFIG",
+    "LABEL_HOST",
+    "LABEL_OWNER",
+    "LABEL_RUN",
+    "Endpoint",
+    "Runtime",
+    "Runtimes",
+    "choose_engine",
+    "free_port",
+    "ignore_spawn",
+    "make_labels",
+    "runtime_for",
+]
 
-
-def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]:
-    """Labels that tie a container or process to its run and owner, so that strays are found.
-
-    ``owner`` is a :func:`pytest_localstack._processes.owner_token` of the process whose end
-    ends the run (the xdist controller).
-    """
-    return {
-        LABEL: "1",
-        LABEL_RUN: run_id,
-        LABEL_OWNER: owner,
-        LABEL_HOST: socket.gethostname(),
-        LABEL_CONFIG: config_key,
-    }
+#: The engines that start something (``auto`` is resolved by :meth:`Runtimes.choose_engine`).
+ENGINES = ("docker", "process", "external")
 
 
-@dataclasses.dataclass(frozen=True)
-class Endpoint:
-    """A running emulator: where it answers, what it is, and how to find it again to stop it.
+class Runtimes:
+    """One runtime per engine, made on first use.
 
-    It is plain data so that it can be written to a state file and read by another process.
+    ``docker_client`` (the classic ``docker_client=`` argument) is handed, opaque, to the
+    Docker runtime and nowhere else; without it the Docker runtime makes its own client.
     """
 
-    url: str
-    emulator: str
-    version: str
-    engine: str
-    handle: str = ""
-    docker_host: str = ""
-    log_path: str = ""
-    remove_on_stop: bool = True
+    def __init__(self, docker_client: object = None) -> None:
+        self._docker_client = docker_client
+        self._made: dict[str, Runtime] = {}
 
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+    def __getitem__(self, engine: str) -> Runtime:
+        if engine not in self._made:
+            self._made[engine] = _make(engine, self._docker_client)
+        return self._made[engine]
 
-    @classmethod
-    def from_json(cls, text: str) -> Endpoint:
-        data: dict[str, Any] = json.loads(text)
-        return cls(**data)
+    def __iter__(self) -> Iterator[Runtime]:
+        """Every runtime, for the sweeps that look for what a dead run left."""
+        return (self[engine] for engine in ENGINES)
 
-    @property
-    def netloc(self) -> str:
-        return self.url.split("://", 1)[1].rstrip("/")
+    def choose_engine(self, settings: Settings) -> str:
+        """Resolve ``auto``: external if an endpoint is set, else Docker if it answers, else
+        the embedded moto server."""
+        if settings.engine != "auto":
+            return settings.engine
+        if settings.endpoint:
+            return "external"
+        from pytest_localstack.exceptions import EngineUnavailableError
 
-
-def ignore_spawn(endpoint: Endpoint) -> None:
-    """The default ``on_spawn``: nothing records emulators that are still starting."""
-
-
-class Runtime(Protocol):
-    """Starts and stops emulators of one kind."""
-
-    name: str
-
-    def start(
-        self,
-        settings: Settings,
-        emulator: Emulator,
-        labels: dict[str, str],
-        on_spawn: Callable[[Endpoint], None] = ignore_spawn,
-    ) -> Endpoint:
-        """Start an emulator and return once it answers its readiness probe.
-
-        ``on_spawn`` is called as soon as there is something to stop (a container id, a pid), so
-        that an emulator whose starter dies while it boots is still found and stopped.
-        """
-
-    def stop(self, endpoint: Endpoint, timeout: float) -> None:
-        """Stop an emulator that this or another process started; a gone one is fine."""
-
-    def is_alive(self, endpoint: Endpoint) -> bool:
-        """Whether the emulator behind ``endpoint`` still runs."""
-
-    def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
-        """The emulator's last log lines, for error messages."""
-
-
-def free_port(host: str = "127.0.0.1", wanted: int = 0) -> int:
-    """``wanted`` if it is free on ``host``, or any free port when ``wanted`` is 0."""
-    from pytest_localstack.exceptions import PortInUseError
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
-            sock.bind((host, wanted))
-        except OSError:
-            raise PortInUseError(host, wanted) from None
-        port: int = sock.getsockname()[1]
-        return port
+            self["docker"].ensure_available()
+            return "docker"
+        except EngineUnavailableError as docker_error:
+            try:
+                self["process"].ensure_available()
+                return "process"
+            except EngineUnavailableError:
+                pass
+            raise EngineUnavailableError(
+                "no AWS emulator can run here. Either start a Docker engine (or set DOCKER_HOST), "
+                'or install the embedded emulator: pip install "pytest-localstack[moto]", or '
+                f"attach to a running one: --localstack-endpoint URL. (Docker: {docker_error})"
+            ) from None
 
 
-def runtime_for(engine: str, docker_client: Any = None) -> Runtime:
-    """The runtime that handles ``engine`` (docker, process or external)."""
+def _make(engine: str, docker_client: object) -> Runtime:
     if engine == "docker":
         from pytest_localstack.runtimes.docker import DockerRuntime
 
@@ -126,24 +105,11 @@ def runtime_for(engine: str, docker_client: Any = None) -> Runtime:
     return ExternalRuntime()
 
 
-def choose_engine(settings: Settings, docker_client: Any = None) -> str:
-    """Resolve ``auto``: external if an endpoint is set, else Docker if it answers, else moto."""
-    if settings.engine != "auto":
-        return settings.engine
-    if settings.endpoint:
-        return "external"
-    from pytest_localstack.exceptions import EngineUnavailableError
-    from pytest_localstack.runtimes.docker import connect
-    from pytest_localstack.runtimes.process import moto_available
+def runtime_for(engine: str) -> Runtime:
+    """The runtime that handles ``engine`` (docker, process or external), with its defaults."""
+    return Runtimes()[engine]
 
-    try:
-        connect(docker_client)
-        return "docker"
-    except EngineUnavailableError as docker_error:
-        if moto_available():
-            return "process"
-        raise EngineUnavailableError(
-            "no AWS emulator can run here. Either start a Docker engine (or set DOCKER_HOST), "
-            'or install the embedded emulator: pip install "pytest-localstack[moto]", or '
-            f"attach to a running one: --localstack-endpoint URL. (Docker: {docker_error})"
-        ) from None
+
+def choose_engine(settings: Settings) -> str:
+    """The engine that ``settings`` run on: see :meth:`Runtimes.choose_engine`."""
+    return Runtimes().choose_engine(settings)

@@ -14,22 +14,23 @@ from typing import Any
 
 from pytest_localstack._processes import is_alive
 from pytest_localstack.config import Settings
-from pytest_localstack.emulators import Emulator
+from pytest_localstack.emulators import EMULATORS, Emulator
 from pytest_localstack.exceptions import (
     EngineUnavailableError,
     ImageNotFoundError,
     LocalstackError,
     StartupError,
 )
-from pytest_localstack.runtimes import (
+from pytest_localstack.runtimes._wait import wait_until_ready
+from pytest_localstack.runtimes.base import (
     LABEL,
     LABEL_HOST,
     LABEL_OWNER,
+    LABEL_RUN,
     Endpoint,
     free_port,
     ignore_spawn,
 )
-from pytest_localstack.runtimes._wait import wait_until_ready
 
 logger = logging.getLogger("pytest_localstack.docker")
 
@@ -106,6 +107,37 @@ class DockerRuntime:
         if self._client is None:
             self._client = connect(self._given_client, base_url)
         return self._client
+
+    def profile(self, settings: Settings) -> Emulator:
+        return EMULATORS[settings.emulator]
+
+    def ensure_available(self) -> None:
+        self.client()
+
+    def remove_leftovers(self, run_id: str, recorded: list[Endpoint]) -> None:
+        """Remove the containers labelled with ``run_id``, on every engine the run used."""
+        try:
+            import docker
+        except ImportError:
+            return
+        hosts = {"", *(e.docker_host for e in recorded if e.engine == self.name)}
+        for base_url in hosts:
+            try:
+                if base_url:
+                    client = docker.DockerClient(base_url=base_url, timeout=10)
+                else:
+                    client = docker.from_env(timeout=10)
+            except Exception:
+                continue
+            try:
+                for container in client.containers.list(
+                    all=True, filters={"label": f"{LABEL_RUN}={run_id}"}, ignore_removed=True
+                ):
+                    container.remove(force=True)
+            except Exception:
+                pass  # no engine there, or it went away: nothing of ours to remove
+            finally:
+                client.close()
 
     def start(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pytest_localstack import emulators
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import Emulator
-from pytest_localstack.runtimes import Endpoint, ignore_spawn
+from pytest_localstack.runtimes.base import Endpoint, ignore_spawn
 
 
 class ExternalRuntime:
@@ -34,3 +34,13 @@ class ExternalRuntime:
 
     def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
         return f"(the external emulator at {endpoint.url} keeps its own logs)"
+
+    def profile(self, settings: Settings) -> Emulator:
+        """The configured profile; the one that answers is detected when attaching."""
+        return emulators.EMULATORS[settings.emulator]
+
+    def ensure_available(self) -> None:
+        """Nothing to check before attaching: the probe at the URL says it all."""
+
+    def remove_leftovers(self, run_id: str, recorded: list[Endpoint]) -> None:
+        """Nothing: an external emulator is never ours to remove."""

@@ -18,8 +18,8 @@ from pathlib import Path
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import MOTO, Emulator
 from pytest_localstack.exceptions import EngineUnavailableError
-from pytest_localstack.runtimes import Endpoint, free_port, ignore_spawn
 from pytest_localstack.runtimes._wait import wait_until_ready
+from pytest_localstack.runtimes.base import LABEL_RUN, Endpoint, free_port, ignore_spawn
 
 logger = logging.getLogger("pytest_localstack.process")
 
@@ -38,16 +38,16 @@ def _moto_version() -> str:
     return "moto " + version("moto")
 
 
+def _label_variable(label: str) -> str:
+    """The environment variable that carries ``label``: how a process is found by its labels."""
+    return "PYTEST_LOCALSTACK_LABEL_" + label.replace(".", "_").replace("-", "_").upper()
+
+
 def _child_environment(settings: Settings, labels: dict[str, str]) -> dict[str, str]:
     """The parent's environment without AWS credentials, plus the extra settings and labels."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.update(dict(settings.env))
-    env.update(
-        {
-            "PYTEST_LOCALSTACK_LABEL_" + key.replace(".", "_").replace("-", "_").upper(): value
-            for key, value in labels.items()
-        }
-    )
+    env.update({_label_variable(key): value for key, value in labels.items()})
     return env
 
 
@@ -56,6 +56,27 @@ class ProcessRuntime:
 
     name = "process"
 
+    def profile(self, settings: Settings) -> Emulator:
+        """Always moto: it is the emulator that runs as a local process."""
+        return MOTO
+
+    def ensure_available(self) -> None:
+        if not moto_available():
+            raise EngineUnavailableError(
+                "the embedded emulator needs moto's server: "
+                'pip install "pytest-localstack[moto]" (or use Docker, or --localstack-endpoint)'
+            )
+
+    def remove_leftovers(self, run_id: str, recorded: list[Endpoint]) -> None:
+        """Kill the moto servers whose environment carries the run's label."""
+        wanted = f"{_label_variable(LABEL_RUN)}={run_id}".encode()
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                if wanted in (proc / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(proc.name), signal.SIGKILL)
+            except (OSError, ValueError):
+                continue
+
     def start(
         self,
         settings: Settings,
@@ -63,12 +84,7 @@ class ProcessRuntime:
         labels: dict[str, str],
         on_spawn: Callable[[Endpoint], None] = ignore_spawn,
     ) -> Endpoint:
-        if not moto_available():
-            raise EngineUnavailableError(
-                "the embedded emulator needs moto's server: "
-                'pip install "pytest-localstack[moto]" (or use Docker, or --localstack-endpoint)'
-            )
-        emulator = MOTO
+        self.ensure_available()
         emulator.check_settings(settings)
         port = free_port(wanted=settings.port)
         version = _moto_version()  # before the spawn: nothing may delay its record

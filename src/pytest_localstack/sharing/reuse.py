@@ -15,20 +15,17 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
-
-from filelock import FileLock
 
 from pytest_localstack.config import Settings
-from pytest_localstack.emulators import EMULATORS
-from pytest_localstack.exceptions import LocalstackError
-from pytest_localstack.runtimes import Endpoint, choose_engine, make_labels, runtime_for
+from pytest_localstack.runtimes import Endpoint, Runtimes, make_labels
+from pytest_localstack.sharing.launch import launch
+from pytest_localstack.sharing.registry import Registry
 
-logger = logging.getLogger("pytest_localstack.reuse")
+logger = logging.getLogger(__name__)
 
 #: A reused emulator that no run attached to for this long is stopped by the next run.
 IDLE_LIMIT_SECONDS = 24 * 3600
-_LOCK_MARGIN = 60.0
+LABEL_REUSE = "pytest-localstack.reuse"
 
 
 def registry_dir() -> Path:
@@ -40,58 +37,35 @@ def registry_dir() -> Path:
     return Path(cache) / "pytest-localstack" / "reuse"
 
 
-def _read(record: Path) -> Endpoint | None:
-    try:
-        return Endpoint.from_json(record.read_text())
-    except (OSError, ValueError, TypeError):
-        return None
+def reuse_registry() -> Registry:
+    return Registry(registry_dir(), ".json", waiting_for="another run")
 
 
-def _stop(record: Path, timeout: float) -> Endpoint | None:
-    endpoint = _read(record)
-    if endpoint is not None:
-        try:
-            runtime_for(endpoint.engine).stop(endpoint, timeout)
-        except LocalstackError as error:
-            logger.warning("could not stop reused emulator %s: %s", endpoint.url, error)
-    record.unlink(missing_ok=True)
-    return endpoint
-
-
-def acquire(settings: Settings, docker_client: Any = None) -> Endpoint:
+def acquire(settings: Settings, runtimes: Runtimes | None = None) -> Endpoint:
     """Attach to the reused emulator for ``settings``, starting (and recording) it if needed."""
-    directory = registry_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    runtimes = runtimes if runtimes is not None else Runtimes()
+    registry = reuse_registry()
+    registry.directory.mkdir(parents=True, exist_ok=True)
     key = settings.endpoint_key()
-    record = directory / f"{key}.json"
-    with FileLock(str(directory / f"{key}.lock"), timeout=settings.start_timeout + _LOCK_MARGIN):
+    record = registry.path(key)
+    with registry.locked(key, settings.start_timeout):
         stop_idle(exclude=record)
-        endpoint = _read(record)
-        if endpoint is not None and endpoint.url and _answers(endpoint, docker_client):
+        endpoint = registry.answering(key, runtimes)
+        if endpoint is not None:
             os.utime(record)
             logger.info("attached to reused emulator %s", endpoint.url)
             return endpoint
         if record.exists():
             logger.info("the reused emulator in %s is gone; starting a new one", record)
-            _stop(record, settings.stop_timeout)
-
-        def remember(spawned: Endpoint) -> None:
-            record.write_text(spawned.to_json())
-
-        engine = choose_engine(settings, docker_client)
-        endpoint = runtime_for(engine, docker_client).start(
+            registry.stop(record, runtimes, settings.stop_timeout)
+        endpoint = launch(
             settings,
-            EMULATORS[settings.emulator],
-            {**make_labels("reuse", "", key), "pytest-localstack.reuse": key},
-            on_spawn=remember,
+            {**make_labels("reuse", "", key), LABEL_REUSE: key},
+            runtimes,
+            on_spawn=lambda spawned: registry.write(key, spawned),
         )
-        record.write_text(endpoint.to_json())
+        registry.write(key, endpoint)
         return endpoint
-
-
-def _answers(endpoint: Endpoint, docker_client: Any) -> bool:
-    runtime = runtime_for(endpoint.engine, docker_client)
-    return runtime.is_alive(endpoint) and EMULATORS[endpoint.emulator].probe(endpoint.url).ready
 
 
 def stop_idle(
@@ -100,7 +74,9 @@ def stop_idle(
     """Stop reused emulators that no run has attached to for ``limit`` seconds."""
     stopped = []
     now = time.time()
-    for record in registry_dir().glob("*.json"):
+    registry = reuse_registry()
+    runtimes = Runtimes()
+    for record in registry.paths():
         if record == exclude:
             continue
         try:
@@ -108,7 +84,7 @@ def stop_idle(
         except OSError:
             continue
         if idle > limit:
-            endpoint = _stop(record, timeout)
+            endpoint = registry.stop(record, runtimes, timeout)
             if endpoint is not None:
                 stopped.append(endpoint)
     return stopped

@@ -1,0 +1,123 @@
+"""What every runtime shares: the :class:`Endpoint` it yields, its labels, the protocol."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from pytest_localstack.config import Settings
+    from pytest_localstack.emulators import Emulator
+
+LABEL = "pytest-localstack"
+LABEL_RUN = "pytest-localstack.run"
+LABEL_OWNER = "pytest-localstack.owner"
+LABEL_HOST = "pytest-localstack.host"
+LABEL_CONFIG = "pytest-localstack.config"
+
+
+def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]:
+    """Labels that tie a container or process to its run and owner, so that strays are found.
+
+    ``owner`` is a :func:`pytest_localstack._processes.owner_token` of the process whose end
+    ends the run (the xdist controller).
+    """
+    return {
+        LABEL: "1",
+        LABEL_RUN: run_id,
+        LABEL_OWNER: owner,
+        LABEL_HOST: socket.gethostname(),
+        LABEL_CONFIG: config_key,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """A running emulator: where it answers, what it is, and how to find it again to stop it.
+
+    It is plain data so that it can be written to a state file and read by another process.
+    """
+
+    url: str
+    emulator: str
+    version: str
+    engine: str
+    handle: str = ""
+    docker_host: str = ""
+    log_path: str = ""
+    remove_on_stop: bool = True
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Endpoint:
+        data: dict[str, Any] = json.loads(text)
+        return cls(**data)
+
+    @property
+    def netloc(self) -> str:
+        return self.url.split("://", 1)[1].rstrip("/")
+
+
+def ignore_spawn(endpoint: Endpoint) -> None:
+    """The default ``on_spawn``: nothing records emulators that are still starting."""
+
+
+class Runtime(Protocol):
+    """Starts and stops emulators of one kind."""
+
+    name: str
+
+    def start(
+        self,
+        settings: Settings,
+        emulator: Emulator,
+        labels: dict[str, str],
+        on_spawn: Callable[[Endpoint], None] = ignore_spawn,
+    ) -> Endpoint:
+        """Start an emulator and return once it answers its readiness probe.
+
+        ``on_spawn`` is called as soon as there is something to stop (a container id, a pid), so
+        that an emulator whose starter dies while it boots is still found and stopped.
+        """
+
+    def stop(self, endpoint: Endpoint, timeout: float) -> None:
+        """Stop an emulator that this or another process started; a gone one is fine."""
+
+    def is_alive(self, endpoint: Endpoint) -> bool:
+        """Whether the emulator behind ``endpoint`` still runs."""
+
+    def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
+        """The emulator's last log lines, for error messages."""
+
+    def profile(self, settings: Settings) -> Emulator:
+        """The emulator profile this runtime runs for ``settings``."""
+
+    def ensure_available(self) -> None:
+        """Raise :class:`~pytest_localstack.exceptions.EngineUnavailableError` if this runtime
+        cannot start anything here (no Docker engine, no moto server)."""
+
+    def remove_leftovers(self, run_id: str, recorded: list[Endpoint]) -> None:
+        """Remove what a dead run left that no record names, found by its ``run_id`` label.
+
+        A run killed while its emulator was created dies before it can record it; the
+        container or process already carries the run's labels. ``recorded`` are the run's
+        records (they tell where to look, e.g. another Docker engine). Never raises.
+        """
+
+
+def free_port(host: str = "127.0.0.1", wanted: int = 0) -> int:
+    """``wanted`` if it is free on ``host``, or any free port when ``wanted`` is 0."""
+    from pytest_localstack.exceptions import PortInUseError
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, wanted))
+        except OSError:
+            raise PortInUseError(host, wanted) from None
+        port: int = sock.getsockname()[1]
+        return port

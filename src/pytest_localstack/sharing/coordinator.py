@@ -1,0 +1,169 @@
+"""Share one emulator between the processes of a run (xdist workers) through a file lock.
+
+The first process that needs an emulator takes the lock, starts it, and records its endpoint in
+the run's directory; the others wait on the lock and attach. The process that owns the run
+directory (the xdist controller, or the only process) stops everything recorded there when the
+run ends; if that process is killed, the run's watchdog does it instead
+(:mod:`~pytest_localstack.sharing.watchdog`); if the watchdog is killed too, the next run on
+this machine does it (:func:`~pytest_localstack.sharing.sweep.sweep_stale_runs`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from pytest_localstack._processes import owner_token
+from pytest_localstack.config import Settings
+from pytest_localstack.exceptions import LocalstackError, StartupError
+from pytest_localstack.runtimes import Endpoint, Runtimes, make_labels
+from pytest_localstack.sharing import registry
+from pytest_localstack.sharing.launch import launch
+from pytest_localstack.sharing.registry import Registry, write_atomically
+
+logger = logging.getLogger(__name__)
+
+STATE_SUFFIX = ".endpoint.json"
+PENDING_SUFFIX = ".pending.json"
+FAILED_SUFFIX = ".failed.txt"
+SPAWNED_FILE = "spawned.jsonl"
+OWNER_FILE = "owner"
+WATCHDOG_FILE = "watchdog.pid"
+RUN_DIR_PREFIX = "pytest-localstack-run-"
+WATCHDOG_MODULE = "pytest_localstack.sharing.watchdog"
+
+
+class Coordinator:
+    """Hands out endpoints for settings, starting each distinct emulator once per run."""
+
+    def __init__(self, run_dir: Path, run_id: str, worker_id: str = "") -> None:
+        self.run_dir = run_dir
+        self.run_id = run_id
+        self.worker_id = worker_id
+        self.registry = Registry(run_dir, STATE_SUFFIX, waiting_for="another worker")
+        self._endpoints: dict[str, Endpoint] = {}
+        self.stopped: list[Endpoint] = []
+
+    @classmethod
+    def create(cls) -> Coordinator:
+        """A coordinator with a fresh run directory, owned by this process.
+
+        Sweep stale runs first (:func:`~pytest_localstack.sharing.sweep.sweep_stale_runs`).
+        """
+        run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+        # Atomically: the sweep of other runs must never read half a token.
+        write_atomically(run_dir / OWNER_FILE, owner_token())
+        return cls(run_dir, run_id=uuid.uuid4().hex[:12])
+
+    @property
+    def owner(self) -> str:
+        """The owner token of the process whose end ends the run."""
+        return (self.run_dir / OWNER_FILE).read_text()
+
+    def key(self, settings: Settings) -> str:
+        key = settings.endpoint_key()
+        return f"{key}-{self.worker_id or 'main'}" if settings.share == "worker" else key
+
+    def endpoint(self, settings: Settings, runtimes: Runtimes | None = None) -> Endpoint:
+        """The endpoint for ``settings``: recorded by any process of the run, or started now."""
+        key = self.key(settings)
+        if key in self._endpoints:
+            return self._endpoints[key]
+        runtimes = runtimes if runtimes is not None else Runtimes()
+        if settings.reuse and settings.engine != "external":
+            from pytest_localstack.sharing import reuse
+
+            self._endpoints[key] = reuse.acquire(settings, runtimes)
+            return self._endpoints[key]
+        failed = self.run_dir / (key + FAILED_SUFFIX)
+        with self.registry.locked(key, settings.start_timeout):
+            if failed.exists():
+                raise StartupError(
+                    "the emulator failed to start earlier in this run:\n" + failed.read_text()
+                )
+            endpoint = self.registry.answering(key, runtimes)
+            if endpoint is None:
+                endpoint = self._start(settings, key, runtimes, failed)
+                self.registry.write(key, endpoint)
+                (self.run_dir / (key + PENDING_SUFFIX)).unlink(missing_ok=True)
+        self._endpoints[key] = endpoint
+        return endpoint
+
+    def _start(self, settings: Settings, key: str, runtimes: Runtimes, failed: Path) -> Endpoint:
+        pending = self.run_dir / (key + PENDING_SUFFIX)
+        try:
+            return launch(
+                settings,
+                make_labels(self.run_id, self.owner, key),
+                runtimes,
+                on_spawn=lambda endpoint: self._record_spawn(pending, endpoint),
+                before_start=self._ensure_watchdog,
+            )
+        except LocalstackError as error:
+            write_atomically(failed, str(error))
+            raise
+
+    def _record_spawn(self, pending: Path, endpoint: Endpoint) -> None:
+        """Record an emulator as soon as it exists: as pending until its state is written, and
+        for good in the spawn ledger, so that it is stopped at the end even if its state file
+        is replaced (it stopped answering) or corrupted."""
+        write_atomically(pending, endpoint.to_json())
+        with (self.run_dir / SPAWNED_FILE).open("a") as ledger:
+            ledger.write(endpoint.to_json() + "\n")
+
+    def _ensure_watchdog(self, engine: str) -> None:
+        """Start the run's watchdog once: it stops the run's emulators if the owner is killed.
+
+        Not for an external emulator: there is nothing of ours to clean up after it.
+        """
+        if engine != "external" and not (self.run_dir / WATCHDOG_FILE).exists():
+            self._start_watchdog()
+
+    def _start_watchdog(self) -> None:
+        subprocess.run(
+            [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=30,
+        )
+
+    def recorded_endpoints(self) -> list[Endpoint]:
+        """Every emulator that a process of this run started or is starting, once each."""
+        texts = []
+        for path in sorted(self.run_dir.glob("*.json")):
+            if path.name.endswith((STATE_SUFFIX, PENDING_SUFFIX)):
+                with contextlib.suppress(OSError):
+                    texts.append(path.read_text())
+        with contextlib.suppress(OSError):
+            texts += (self.run_dir / SPAWNED_FILE).read_text().splitlines()
+        endpoints: dict[tuple[str, str, str], Endpoint] = {}
+        for text in texts:
+            try:
+                endpoint = Endpoint.from_json(text)
+            except (ValueError, TypeError):
+                continue
+            identity = (endpoint.engine, endpoint.handle or endpoint.url, endpoint.docker_host)
+            if identity not in endpoints or (endpoint.url and not endpoints[identity].url):
+                endpoints[identity] = endpoint
+        return list(endpoints.values())
+
+    def stop_all(self, timeout: float = 10.0) -> list[Endpoint]:
+        """Stop every emulator that any process of this run recorded, then forget the run."""
+        stopped = []
+        runtimes = Runtimes()
+        for endpoint in self.recorded_endpoints():
+            registry.stop(endpoint, runtimes, timeout)
+            if endpoint.url:
+                stopped.append(endpoint)
+        self.stopped.extend(stopped)
+        self._endpoints.clear()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        return stopped

@@ -1,0 +1,70 @@
+"""Clean up after runs that were killed: by the run's watchdog, or by the next run.
+
+A run killed with SIGKILL runs no cleanup of its own. Its watchdog stops what it recorded and
+asks every runtime to remove what carries its label (:func:`remove_run`); if the watchdog was
+killed too, the next run finds the run directory without a live owner (:func:`sweep_stale_runs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from pytest_localstack._processes import is_alive
+from pytest_localstack.runtimes import Runtimes
+from pytest_localstack.sharing.coordinator import (
+    OWNER_FILE,
+    RUN_DIR_PREFIX,
+    WATCHDOG_FILE,
+    WATCHDOG_MODULE,
+    Coordinator,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def remove_run(run_dir: Path, run_id: str, timeout: float = 5.0) -> None:
+    """Stop everything the run recorded, then what only its labels tell of, on every runtime."""
+    coordinator = Coordinator(run_dir, run_id)
+    recorded = coordinator.recorded_endpoints()
+    coordinator.stop_all(timeout=timeout)
+    if run_id:
+        for runtime in Runtimes():
+            runtime.remove_leftovers(run_id, recorded)
+
+
+def sweep_stale_runs(directory: Path | None = None) -> list[Path]:
+    """Stop the emulators of runs whose owner and watchdog are both gone, and remove their
+    run directories (lock, state and pending files).
+
+    That is what is left of a run killed with SIGKILL together with its watchdog (``kill -9``
+    of everything, an OOM kill). Docker containers of such a run are also removed by the orphan
+    sweep of the next Docker start; moto server processes and run directories only by this.
+    """
+    swept = []
+    for run_dir in Path(directory or tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*"):
+        try:
+            owner = (run_dir / OWNER_FILE).read_text()
+        except OSError:
+            continue  # being created, or another user's
+        if not owner or is_alive(owner) or watchdog_alive(run_dir):
+            continue
+        logger.info("cleaning up after killed run %s", run_dir)
+        try:
+            Coordinator(run_dir, run_id="").stop_all(timeout=5)
+        except Exception as error:  # never fail this run for what another one left
+            logger.warning("could not clean up after killed run %s: %s", run_dir, error)
+            continue
+        swept.append(run_dir)
+    return swept
+
+
+def watchdog_alive(run_dir: Path) -> bool:
+    """Whether the watchdog of ``run_dir`` still runs (its pid, running the watchdog module)."""
+    try:
+        pid = int((run_dir / WATCHDOG_FILE).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return False
+    return WATCHDOG_MODULE.encode() in cmdline and str(run_dir).encode() in cmdline

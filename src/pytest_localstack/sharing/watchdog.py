@@ -1,0 +1,47 @@
+"""The run's watchdog: stops the run's emulators when the process that owns the run dies.
+
+``pytest_sessionfinish`` of the owner stops them in every normal end, on Ctrl-C and on SIGTERM;
+nothing runs in a process killed with SIGKILL, so this small process, started in its own
+session with the first emulator, outlives it and cleans up. It exits by itself once the run
+directory is gone (the owner cleaned up).
+
+Usage: ``python -m pytest_localstack.sharing.watchdog RUN_DIR RUN_ID``
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+POLL_SECONDS = 0.5
+
+
+def watch(run_dir: Path, run_id: str) -> None:
+    from pytest_localstack._processes import is_alive
+    from pytest_localstack.sharing.coordinator import Coordinator
+    from pytest_localstack.sharing.sweep import remove_run
+
+    owner = Coordinator(run_dir, run_id).owner
+    while run_dir.exists():
+        if not is_alive(owner):
+            remove_run(run_dir, run_id)
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def main(run_dir: Path, run_id: str) -> None:
+    """Detach (the launcher returns at once, so nobody has to reap this process), then watch."""
+    from pytest_localstack.sharing.coordinator import WATCHDOG_FILE
+
+    child = os.fork()
+    if child > 0:
+        (run_dir / WATCHDOG_FILE).write_text(str(child))
+        os._exit(0)
+    os.setsid()
+    watch(run_dir, run_id)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2])
