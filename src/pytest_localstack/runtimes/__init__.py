@@ -35,7 +35,6 @@ __all__ = [
     "Endpoint",
     "Runtime",
     "Runtimes",
-    "choose_engine",
     "free_port",
     "ignore_spawn",
     "make_labels",
@@ -108,8 +107,3 @@ def _make(engine: str, docker_client: object) -> Runtime:
 def runtime_for(engine: str) -> Runtime:
     """The runtime that handles ``engine`` (docker, process or external), with its defaults."""
     return Runtimes()[engine]
-
-
-def choose_engine(settings: Settings) -> str:
-    """The engine that ``settings`` run on: see :meth:`Runtimes.choose_engine`."""
-    return Runtimes().choose_engine(settings)
