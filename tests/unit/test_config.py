@@ -448,3 +448,40 @@ def test_resolve_classic_kwargs_beat_cli() -> None:
 def test_resolve_classic_validates() -> None:
     with pytest.raises(ConfigurationError, match="'us-east1' is not an AWS region name"):
         config.resolve_classic(None, region_name="us-east1")
+
+
+# -- replace: a fixture's keyword arguments on the run's settings --------------------------------
+
+
+def test_replace_keeps_what_is_not_given() -> None:
+    run = config.resolve(FakePytestConfig(cli={"region": "us-west-2", "image": "my/ls:1"}))
+    settings = config.replace(run, start_timeout="30", region=None, env={"A": 1})
+    assert settings.start_timeout == 30.0  # parsed like the option
+    assert settings.env == (("A", "1"),)
+    assert (settings.region, settings.image) == ("us-west-2", "my/ls:1")
+    assert run.start_timeout == 120.0  # the run's settings are left alone
+
+
+def test_replace_takes_the_classic_names() -> None:
+    run = config.resolve(FakePytestConfig(cli={"image": "mirror:5000/localstack/localstack:4.0"}))
+    settings = config.replace(
+        run, region_name="eu-west-1", pull_image=False, localstack_version="4.1"
+    )
+    assert (settings.region, settings.pull) == ("eu-west-1", False)
+    assert settings.image == "mirror:5000/localstack/localstack:4.1"
+    assert config.replace(run, region="ap-south-1", region_name="eu-west-1").region == "ap-south-1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"region_name": "us-east1"}, "'us-east1' is not an AWS region name"),
+        ({"start_timeout": 0}, "--localstack-start-timeout: 0 is not a positive number"),
+        ({"engine": "kubernetes"}, "--localstack-engine: invalid value 'kubernetes'"),
+        ({"pull": "maybe"}, "--localstack-pull: invalid value 'maybe'"),
+        ({"colour": "blue"}, "unknown setting 'colour'"),
+    ],
+)
+def test_replace_validates_like_resolve(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        config.replace(config.Settings(), **kwargs)
