@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pytest_localstack.sharing import reuse
 from pytest_localstack.runtimes import Endpoint, runtime_for
+from pytest_localstack.sharing import reuse
 from tests.integration.conftest import engine_cli_args
 
 pytestmark = [pytest.mark.slow, pytest.mark.engines("docker-moto", "process")]

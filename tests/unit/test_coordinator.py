@@ -1,4 +1,4 @@
-"""Unit tests for :mod:`pytest_localstack.sharing.coordinator` with a fake runtime: no emulator runs.
+"""Unit tests for :mod:`pytest_localstack.sharing.coordinator` with a fake runtime: nothing runs.
 
 The fake runtime counts starts; the fake emulator's probe is always ready. Processes of a run
 are simulated by several :class:`Coordinator` instances on one run directory (threads), and by

@@ -141,4 +141,5 @@ def test_only_runtimes_import_docker() -> None:
         if any(i == "docker" or i.startswith("docker.") for i in imported_names(path))
     }
     assert importers, "the docker runtime imports docker: the check sees it"
-    assert {name for name in importers if not name.startswith("pytest_localstack.runtimes.")} == set()
+    above = {name for name in importers if not name.startswith("pytest_localstack.runtimes.")}
+    assert above == set()
