@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import sys
 import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -262,7 +263,7 @@ def __getattr__(name: str) -> Any:
         )
         return LocalstackBotocoreSession
     if name == "patch_fixture":
-        from pytest_localstack.fixtures import patch_fixture
-
-        return patch_fixture
+        # The public API of the package, which Python imported before this module: reading it
+        # imports nothing, and keeps the SDK layer from importing the pytest face.
+        return sys.modules["pytest_localstack"].patch_fixture
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
