@@ -11,13 +11,26 @@ from pytest_localstack.fixtures import shared_session
 from pytest_localstack.session import LocalstackSession, RunningSession
 from tests.servers import Sentinel, sentinel_proxy
 
-#: engine id -> the emulator it runs
+#: engine id -> the emulator it runs. The Docker engines run on both network paths: a bridge
+#: with the port published on 127.0.0.1 (the default users get, no ``--localstack-network``) and
+#: the host network (``-host``).
 ENGINES = {
     "docker-localstack": "localstack",
+    "docker-localstack-host": "localstack",
     "docker-moto": "moto",
+    "docker-moto-host": "moto",
     "process": "moto",
     "external": "moto",
 }
+
+#: The suffix of the engine ids that run a Docker engine on the host network.
+HOST_NETWORK = "-host"
+
+
+def selected_by(name: str, wanted: tuple[str, ...]) -> bool:
+    """Whether ``@pytest.mark.engines(*wanted)`` selects engine ``name``: naming a Docker engine
+    selects it on both network paths (``docker-moto`` also selects ``docker-moto-host``)."""
+    return name in wanted or name.removesuffix(HOST_NETWORK) in wanted
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,7 +48,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         name
         for name, emulator in ENGINES.items()
         if (by_emulator is None or emulator in by_emulator.args)
-        and (by_name is None or name in by_name.args)
+        and (by_name is None or selected_by(name, by_name.args))
     ]
     metafunc.parametrize("engine", engines, indirect=True, scope="module")
 
@@ -44,12 +57,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def engine(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Settings that select one engine of the matrix, as fixture keyword arguments."""
     name: str = request.param
-    if name == "docker-localstack":
-        image = request.getfixturevalue("localstack_image")
-        return dict(engine="docker", emulator="localstack", image=image, network="host", pull=False)
-    if name == "docker-moto":
-        image = request.getfixturevalue("moto_image")
-        return dict(engine="docker", emulator="moto", image=image, network="host", pull=False)
+    if name.startswith("docker-"):
+        emulator = ENGINES[name]
+        image = request.getfixturevalue(f"{emulator}_image")
+        settings = dict(engine="docker", emulator=emulator, image=image, pull=False)
+        if name.endswith(HOST_NETWORK):
+            settings["network"] = "host"
+        return settings
     if name == "process":
         return dict(engine="process", emulator="moto")
     return dict(engine="external", endpoint=request.getfixturevalue("external_moto_url"))
