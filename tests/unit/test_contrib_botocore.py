@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,9 @@ from tests.servers import DEAD_PROXY, serving, set_proxies
 
 
 class RecordingServer:
-    """Records every request's method, path and headers; answers ``200 {}``."""
+    """Records every request's method, path and headers; answers with an empty success: ``{}``
+    in JSON, or an empty ``<ActionResult>`` to a query-protocol request (SQS speaks the query
+    protocol in some botocore releases, e.g. 1.31.0-1.31.84 and 1.33)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
@@ -37,11 +40,18 @@ class RecordingServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
                 requests.append((self.command, self.path, dict(self.headers.items())))
-                body = b"{}"
+                query = self.headers.get("Content-Type", "").startswith(
+                    "application/x-www-form-urlencoded"
+                )
+                action = form.get("Action", ["Unknown"])[0]
+                xml = f"<{action}Response><{action}Result/></{action}Response>"
+                body = xml.encode() if query else b"{}"
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
+                self.send_header(
+                    "Content-Type", "text/xml" if query else "application/x-amz-json-1.0"
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -268,12 +268,12 @@ def test_ssm_list_values_and_paths(resources: ResourceFactory, ssm: Stubber) -> 
 
 
 def test_dynamodb_keys_and_billing(resources: ResourceFactory, dynamodb: Stubber) -> None:
-    description = {"TableArn": "arn:aws:dynamodb:eu-west-1:111111111111:table/t"}
+    description = {"TableArn": "arn:aws:dynamodb:eu-west-1:111111111111:table/tbl"}
     dynamodb.add_response(
         "create_table",
         {"TableDescription": description},
         {
-            "TableName": "t",
+            "TableName": "tbl",
             "KeySchema": [
                 {"AttributeName": "pk", "KeyType": "HASH"},
                 {"AttributeName": "sk", "KeyType": "RANGE"},
@@ -287,16 +287,16 @@ def test_dynamodb_keys_and_billing(resources: ResourceFactory, dynamodb: Stubber
         },
     )
     dynamodb.add_response(
-        "describe_table", {"Table": {"TableStatus": "CREATING"}}, {"TableName": "t"}
+        "describe_table", {"Table": {"TableStatus": "CREATING"}}, {"TableName": "tbl"}
     )
     dynamodb.add_response(
-        "describe_table", {"Table": {"TableStatus": "ACTIVE"}}, {"TableName": "t"}
+        "describe_table", {"Table": {"TableStatus": "ACTIVE"}}, {"TableName": "tbl"}
     )
     table = resources.make_dynamodb_table(
         "pk",
         range_key="sk",
         range_key_type="N",
-        name="t",
+        name="tbl",
         AttributeDefinitions=[{"AttributeName": "gsi", "AttributeType": "S"}],
     )
     assert table.arn == description["TableArn"]
