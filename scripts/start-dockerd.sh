@@ -3,10 +3,15 @@
 #
 # - Installs docker.io and mmdebstrap with apt-get when `dockerd` / `mmdebstrap`
 #   are missing (Debian bookworm, as root).
-# - Starts `dockerd --bridge=none --iptables=false --ip-masq=false` with an
-#   outbound proxy of http://127.0.0.1:9 in its environment, so that any
-#   accidental image pull fails at once, locally. Only the `host` and `none`
-#   networks exist: containers use host networking and listen on 127.0.0.1.
+# - Turns IP forwarding off (`sysctl -w net.ipv4.ip_forward=0`) and starts
+#   `dockerd --iptables=false --ip-masq=false --ip-forward=false --dns 127.0.0.1`
+#   with an outbound proxy of http://127.0.0.1:9 in its environment, so that any
+#   accidental image pull fails at once, locally. Containers run on the default
+#   bridge (ports published on 127.0.0.1 by Docker's userland proxy: the path
+#   most users get) or on the host network; from a bridge they reach the host
+#   and nothing beyond it, and their DNS fails at once.
+# - Warns when an engine already runs without a bridge network (started with
+#   --bridge=none): the bridge half of the integration tests cannot pass on it.
 # - Waits (bounded) until `docker info` works; on failure prints the log tail.
 #
 # Environment:
@@ -34,8 +39,16 @@ pick_client() {
     return 1
 }
 
+warn_without_bridge() {
+    if ! "$1" network inspect bridge >/dev/null 2>&1; then
+        log "warning: this engine has no bridge network (started with --bridge=none?);"
+        log "the tests of the default network path will fail; restart it as this script does"
+    fi
+}
+
 if client="$(pick_client)" && "$client" info >/dev/null 2>&1; then
     log "docker engine already running ($client)"
+    warn_without_bridge "$client"
     exit 0
 fi
 
@@ -63,10 +76,16 @@ else
     if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
         rm -f /var/run/docker.pid
     fi
+    # Containers on the bridge reach the host only: no forwarding, no NAT, no DNS server.
+    sysctl -w net.ipv4.ip_forward=0 >/dev/null
+    if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 0 ]; then
+        log "could not turn IP forwarding off; refusing to start a bridge that routes outward"
+        exit 1
+    fi
     HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
     http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
     NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
-        nohup dockerd --bridge=none --iptables=false --ip-masq=false \
+        nohup dockerd --iptables=false --ip-masq=false --ip-forward=false --dns 127.0.0.1 \
         >>"$DOCKERD_LOG" 2>&1 </dev/null &
     disown || true
 fi
@@ -75,6 +94,7 @@ deadline=$((SECONDS + TIMEOUT))
 while [ "$SECONDS" -lt "$deadline" ]; do
     if client="$(pick_client)" && "$client" info >/dev/null 2>&1; then
         log "docker engine ready after ${SECONDS}s"
+        warn_without_bridge "$client"
         if [ "$client" != "$(command -v docker 2>/dev/null || true)" ]; then
             log "note: the 'docker' on PATH cannot talk to this engine; use $client"
         fi

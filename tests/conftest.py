@@ -30,6 +30,27 @@ REAL_KEY = "AKIAREALREALREAL0000"
 REAL_SECRET = "real/secret/real/secret"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """With ``PYTEST_LOCALSTACK_TEST_INSTALLED=wheel`` (the CI matrix), the tests must exercise
+    the installed package, not the checkout's ``src/``."""
+    if os.environ.get("PYTEST_LOCALSTACK_TEST_INSTALLED") == "wheel":
+        import pytest_localstack
+
+        where = Path(pytest_localstack.__file__).resolve()
+        checkout = Path(__file__).resolve().parents[1]
+        if "site-packages" not in where.parts or where.is_relative_to(checkout):
+            raise pytest.UsageError(
+                f"pytest_localstack was imported from {where}, not from an installed wheel in "
+                "site-packages; install the wheel without -e and keep src/ off sys.path"
+            )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    import pytest_localstack
+
+    return f"pytest_localstack from {Path(pytest_localstack.__file__).resolve().parent}"
+
+
 def unique(prefix: str) -> str:
     """A name no other test run uses."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
