@@ -47,8 +47,21 @@ OFFLINE=(HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
 # those runs and with any other run on the machine, and get rotated away.
 basetemp() { mktemp -d -t pytest-localstack-tests.XXXXXX; }
 
+# pytest PYTHON ARGS...: pytest with SIGINT at its default disposition. A job started with SIGINT
+# ignored (the background jobs of some CI runners) would otherwise pass SIG_IGN on to the pytest
+# runs that the reliability tests interrupt with Ctrl-C; bash cannot undo an inherited SIG_IGN.
+pytest() {
+    local python=$1
+    shift
+    "$python" -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv(sys.executable, [sys.executable, "-m", "pytest", *sys.argv[1:]])' "$@"
+}
+
 if [ "$#" -gt 0 ]; then
-    exec env "${OFFLINE[@]}" .venv/bin/python -m pytest --basetemp="$(basetemp)" "$@"
+    export "${OFFLINE[@]}"
+    pytest .venv/bin/python --basetemp="$(basetemp)" "$@"
+    exit
 fi
 
 # -- the matrix ---------------------------------------------------------------------------------
@@ -93,8 +106,10 @@ pytest_cell() {
     output=$work/$cell.log
     log "$cell: $("$venv/bin/python" --version) pytest $*"
     set +e
-    env "${OFFLINE[@]}" PYTEST_LOCALSTACK_TEST_INSTALLED=wheel "$venv/bin/python" -m pytest \
-        --basetemp="$(basetemp)" -p no:cacheprovider "$@" 2>&1 | tee "$output"
+    (
+        export "${OFFLINE[@]}" PYTEST_LOCALSTACK_TEST_INSTALLED=wheel
+        pytest "$venv/bin/python" --basetemp="$(basetemp)" -p no:cacheprovider "$@"
+    ) 2>&1 | tee "$output"
     status=${PIPESTATUS[0]}
     set -e
     record "$cell" "$([ "$status" = 0 ] && echo ok || echo FAIL)" \
