@@ -83,7 +83,7 @@ record() {
     [ "$2" = ok ] || failed=1
 }
 
-# interpreter VERSION: a Python VERSION interpreter (PATH, pyenv, uv's), installed by uv if none.
+# interpreter VERSION: a Python VERSION interpreter (PATH, pyenv, uv's); nothing is downloaded.
 interpreter() {
     local version=$1 candidate
     for candidate in "$(command -v "python$version" || true)" \
@@ -95,7 +95,8 @@ interpreter() {
             return 0
         fi
     done
-    uv python install -q "$version" >&2 && uv python find "$version"
+    echo "[test.sh] no Python $version found (PATH, pyenv, uv); install it (e.g. pyenv install $version)" >&2
+    return 1
 }
 
 # pytest_cell CELL VENV ARGS...: run pytest from the checkout's tests/ against the wheel
