@@ -218,5 +218,9 @@ done
 
 log "matrix summary ($((SECONDS - start)) s)"
 printf '%s\n' "${summary[@]}"
+# One closing line over every pytest cell, so that the totals are the last thing printed.
+total() { cat "$work"/*.log 2>/dev/null | grep -E '^=+ .* in [0-9.]+s' | grep -oE "[0-9]+ $1" \
+    | awk '{n += $1} END {print n + 0}'; }
+echo "matrix: $(total passed) passed, $(($(total failed) + $(total error))) failed, $(total skipped) skipped"
 rm -rf "$work"
 exit "$failed"
