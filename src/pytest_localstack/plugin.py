@@ -31,6 +31,7 @@ BUILTIN_PLUGINS = (
     ("pytest_localstack.contrib.aiobotocore", False),
     ("pytest_localstack.contrib.aioboto3", False),
     ("pytest_localstack.resources._hooks", True),
+    ("pytest_localstack.clean_slate", True),
 )
 
 #: The hooks a built-in plugin may implement: called per session, so they can load it lazily.

@@ -110,6 +110,9 @@ class RunningSession:
         self.region_name = region_name or config.DEFAULT_REGION
         config.validate_region(self.region_name)
         self.account_id = account_id or new_account_id()
+        #: Whether the account was picked here, at random: nobody else's data is in it, so
+        #: :mod:`pytest_localstack.clean_slate` may empty it when the session stops.
+        self.owns_account = account_id is None
         if endpoint is None and hostname is not None:
             endpoint = _endpoint_from_hostname(hostname, use_ssl)
         self._endpoint: Endpoint | None = endpoint

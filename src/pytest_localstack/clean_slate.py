@@ -1,0 +1,189 @@
+"""A clean slate when a session ends, also in namespaces that every account shares.
+
+A fresh account per session isolates almost everything an emulator keeps: queues, topics,
+tables, secrets and parameters live in the account that made them, and nobody uses that account
+again. S3 bucket names are the exception: LocalStack and moto keep one namespace of bucket names
+for all accounts, as AWS does, so a bucket named ``foobar`` made by one session makes
+``CreateBucket("foobar")`` fail with ``BucketAlreadyExists`` in every later session, including
+later runs on a reused emulator.
+
+So when a session stops (the ``session_stopping`` hook, any scope, also after a failed test),
+every bucket of its account is emptied (objects, all versions and delete markers, unfinished
+multipart uploads) and deleted. ``ListBuckets`` is per account and lists every region on
+LocalStack and moto, so the account's own listing is exactly what the session made; a session
+with nothing costs one ``ListBuckets`` call.
+
+Only accounts that the session picked itself (a fresh random one) are swept. An account given
+explicitly (``account_id=...``) may hold someone else's data and is left alone.
+
+What cannot be removed becomes one
+:class:`~pytest_localstack.resources.ResourceCleanupWarning` after the session stopped, so that
+it never hides the test's own outcome. An emulator that does not answer any more has no state
+left to leak, so a refused connection is not a failure.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pytest_localstack.hookspecs import pytest_localstack_hookimpl
+from pytest_localstack.resources import CleanupFailure, ResourceCleanupWarning
+
+if TYPE_CHECKING:
+    from pytest_localstack.session import RunningSession
+
+__all__ = ["delete_bucket", "empty_bucket", "sweep", "sweeps"]
+
+logger = logging.getLogger(__name__)
+
+#: Keys per ``DeleteObjects`` call: the S3 limit.
+DELETE_BATCH = 1000
+#: Seconds to connect and to wait for an answer while sweeping: a stop never hangs for long.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+
+#: Failures of :func:`session_stopping`, reported by :func:`session_stopped`.
+_pending: weakref.WeakKeyDictionary[Any, list[CleanupFailure]] = weakref.WeakKeyDictionary()
+
+
+def sweeps(session: RunningSession) -> bool:
+    """Whether the session's account is its own (picked at random), so it may be swept."""
+    return bool(getattr(session, "owns_account", False))
+
+
+def sweep(session: RunningSession) -> list[CleanupFailure]:
+    """Empty and delete every S3 bucket of the session's account; return what failed.
+
+    Never raises for an emulator's error: each bucket is attempted, failures are returned.
+    """
+    import botocore.exceptions
+
+    try:
+        s3 = _client(session)
+        names = list(_bucket_names(s3))
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
+        logger.debug("%r: the emulator is gone, and its buckets with it", session, exc_info=True)
+        return []
+    except Exception as error:
+        return [CleanupFailure(f"the S3 buckets of account {session.account_id}", error)]
+    failures: list[CleanupFailure] = []
+    for name in names:
+        try:
+            delete_bucket(s3, name)
+        except Exception as error:
+            if _code(error) != "NoSuchBucket":
+                failures.append(CleanupFailure(f"S3 bucket {name!r}", error))
+    return failures
+
+
+def delete_bucket(s3: Any, name: str) -> None:
+    """Empty bucket ``name`` (see :func:`empty_bucket`) and delete it."""
+    empty_bucket(s3, name)
+    s3.delete_bucket(Bucket=name)
+
+
+def empty_bucket(s3: Any, name: str) -> None:
+    """Abort the bucket's multipart uploads and delete every object version and delete marker.
+
+    Objects under governance retention are deleted too; an object that still cannot be
+    deleted (compliance retention, legal hold) raises :class:`RuntimeError` naming it.
+    """
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+    _delete_keys(s3, name, _versions(s3, name))
+    _delete_keys(s3, name, _current_keys(s3, name))
+
+
+def _client(session: RunningSession) -> Any:
+    import botocore.config
+
+    config = botocore.config.Config(
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"mode": "standard", "max_attempts": 2},
+    )
+    return session.botocore.client("s3", config=config)  # type: ignore[attr-defined]
+
+
+def _bucket_names(s3: Any) -> Iterator[str]:
+    arguments: dict[str, Any] = {}
+    while True:
+        page = s3.list_buckets(**arguments)
+        for bucket in page.get("Buckets", []):
+            yield bucket["Name"]
+        token = page.get("ContinuationToken")
+        if not token:
+            return
+        arguments = {"ContinuationToken": token}
+
+
+def _versions(s3: Any, name: str) -> Iterator[dict[str, str]]:
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            yield {"Key": item["Key"], "VersionId": item["VersionId"]}
+
+
+def _current_keys(s3: Any, name: str) -> Iterator[dict[str, str]]:
+    """What is left after the versions: emulators that list no versions for plain buckets."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+        for item in page.get("Contents", []):
+            yield {"Key": item["Key"]}
+
+
+def _delete_keys(s3: Any, name: str, keys: Iterator[dict[str, str]]) -> None:
+    # Collect first: deleting while paginating would move the pages under the listing.
+    doomed = list(keys)
+    for start in range(0, len(doomed), DELETE_BATCH):
+        batch = doomed[start : start + DELETE_BATCH]
+        answer = s3.delete_objects(
+            Bucket=name,
+            Delete={"Objects": batch, "Quiet": True},
+            BypassGovernanceRetention=True,
+        )
+        errors = answer.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise RuntimeError(
+                f"{len(errors)} object(s) could not be deleted, the first {first.get('Key')!r}: "
+                f"{first.get('Code')} {first.get('Message', '')}".rstrip()
+            )
+
+
+def _code(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+@pytest_localstack_hookimpl(trylast=True)
+def session_stopping(session: RunningSession) -> None:
+    """Sweep the session's account while the emulator still answers.
+
+    ``trylast``: the resource factories delete what they tracked first. The warning about
+    failures waits for ``session_stopped``, so that it cannot interrupt the stop (under
+    ``-W error`` a warning raises).
+    """
+    if not sweeps(session):
+        return
+    failures = sweep(session)
+    if failures:
+        _pending[session] = failures
+
+
+@pytest_localstack_hookimpl
+def session_stopped(session: RunningSession) -> None:
+    """Report what :func:`session_stopping` could not remove."""
+    failures = _pending.pop(session, None)
+    if failures:
+        warnings.warn(ResourceCleanupWarning(failures), stacklevel=2)

@@ -1,0 +1,193 @@
+"""The clean slate without an emulator: which calls it makes, in which order, and what it reports.
+
+botocore's Stubber fails on any unexpected call or argument; tests/integration/test_clean_slate.py
+sweeps real emulators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from pytest_localstack import clean_slate
+from pytest_localstack.resources import ResourceCleanupWarning
+from pytest_localstack.session import RunningSession
+
+
+@pytest.fixture
+def session() -> RunningSession:
+    """A session that is never started; its fresh account makes it one to sweep."""
+    return RunningSession(hostname="127.0.0.1:1")
+
+
+@pytest.fixture
+def s3(session: RunningSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    client = botocore.session.get_session().create_client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+    monkeypatch.setattr(clean_slate, "_client", lambda s: client)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+def buckets(*names: str) -> dict[str, object]:
+    return {"Buckets": [{"Name": name} for name in names]}
+
+
+def expect_empty_bucket(s3: Stubber, name: str) -> None:
+    s3.add_response("list_multipart_uploads", {}, {"Bucket": name})
+    s3.add_response("list_object_versions", {}, {"Bucket": name})
+    s3.add_response("list_objects_v2", {}, {"Bucket": name})
+
+
+def test_fresh_accounts_are_swept_given_ones_are_not() -> None:
+    assert clean_slate.sweeps(RunningSession(hostname="127.0.0.1:1"))
+    assert not clean_slate.sweeps(RunningSession(hostname="127.0.0.1:1", account_id="1" * 12))
+
+
+def test_an_empty_account_costs_one_list_buckets(session: RunningSession, s3: Stubber) -> None:
+    s3.add_response("list_buckets", buckets())
+    assert clean_slate.sweep(session) == []
+
+
+def test_versions_markers_and_uploads_go_before_the_bucket(
+    session: RunningSession, s3: Stubber
+) -> None:
+    s3.add_response("list_buckets", buckets("foobar"))
+    s3.add_response(
+        "list_multipart_uploads",
+        {"Uploads": [{"Key": "big", "UploadId": "u1"}]},
+        {"Bucket": "foobar"},
+    )
+    s3.add_response(
+        "abort_multipart_upload", {}, {"Bucket": "foobar", "Key": "big", "UploadId": "u1"}
+    )
+    s3.add_response(
+        "list_object_versions",
+        {
+            "Versions": [{"Key": "k", "VersionId": "v1"}, {"Key": "k", "VersionId": "v2"}],
+            "DeleteMarkers": [{"Key": "gone", "VersionId": "m1"}],
+        },
+        {"Bucket": "foobar"},
+    )
+    s3.add_response(
+        "delete_objects",
+        {},
+        {
+            "Bucket": "foobar",
+            "Delete": {
+                "Objects": [
+                    {"Key": "k", "VersionId": "v1"},
+                    {"Key": "k", "VersionId": "v2"},
+                    {"Key": "gone", "VersionId": "m1"},
+                ],
+                "Quiet": True,
+            },
+            "BypassGovernanceRetention": True,
+        },
+    )
+    s3.add_response("list_objects_v2", {"Contents": [{"Key": "plain"}]}, {"Bucket": "foobar"})
+    s3.add_response(
+        "delete_objects",
+        {},
+        {
+            "Bucket": "foobar",
+            "Delete": {"Objects": [{"Key": "plain"}], "Quiet": True},
+            "BypassGovernanceRetention": True,
+        },
+    )
+    s3.add_response("delete_bucket", {}, {"Bucket": "foobar"})
+    assert clean_slate.sweep(session) == []
+
+
+def test_every_bucket_is_attempted_and_failures_name_it(
+    session: RunningSession, s3: Stubber
+) -> None:
+    s3.add_response("list_buckets", buckets("locked", "gone", "fine"))
+    s3.add_response("list_multipart_uploads", {}, {"Bucket": "locked"})
+    s3.add_response(
+        "list_object_versions", {"Versions": [{"Key": "k", "VersionId": "v"}]}, {"Bucket": "locked"}
+    )
+    s3.add_response(
+        "delete_objects",
+        {"Errors": [{"Key": "k", "Code": "AccessDenied", "Message": "Access Denied"}]},
+    )
+    s3.add_client_error("list_multipart_uploads", "NoSuchBucket", http_status_code=404)
+    expect_empty_bucket(s3, "fine")
+    s3.add_response("delete_bucket", {}, {"Bucket": "fine"})
+    failures = clean_slate.sweep(session)
+    assert [failure.description for failure in failures] == ["S3 bucket 'locked'"]
+    assert str(failures[0].error) == (
+        "1 object(s) could not be deleted, the first 'k': AccessDenied Access Denied"
+    )
+
+
+def test_large_buckets_are_deleted_in_batches_of_1000(session: RunningSession, s3: Stubber) -> None:
+    keys = [{"Key": f"k{i}"} for i in range(1500)]
+    s3.add_response("list_buckets", buckets("big"))
+    s3.add_response("list_multipart_uploads", {}, {"Bucket": "big"})
+    s3.add_response("list_object_versions", {}, {"Bucket": "big"})
+    s3.add_response("list_objects_v2", {"Contents": keys}, {"Bucket": "big"})
+    for batch in (keys[:1000], keys[1000:]):
+        s3.add_response(
+            "delete_objects",
+            {},
+            {
+                "Bucket": "big",
+                "Delete": {"Objects": batch, "Quiet": True},
+                "BypassGovernanceRetention": True,
+            },
+        )
+    s3.add_response("delete_bucket", {}, {"Bucket": "big"})
+    assert clean_slate.sweep(session) == []
+
+
+def test_a_listing_that_fails_is_one_failure(session: RunningSession, s3: Stubber) -> None:
+    s3.add_client_error("list_buckets", "InternalError", http_status_code=500)
+    failures = clean_slate.sweep(session)
+    assert [failure.description for failure in failures] == [
+        f"the S3 buckets of account {session.account_id}"
+    ]
+
+
+def test_an_emulator_that_is_gone_leaves_nothing_to_sweep(
+    session: RunningSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Port 1 on loopback refuses the connection: a real botocore client, no stub."""
+    monkeypatch.setattr(clean_slate, "CONNECT_TIMEOUT", 1.0)
+    client = botocore.session.get_session().create_client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:1",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=botocore.config.Config(retries={"max_attempts": 1}, proxies={}),
+    )
+    monkeypatch.setattr(clean_slate, "_client", lambda s: client)
+    assert clean_slate.sweep(session) == []
+
+
+def test_hooks_warn_after_the_stop_not_during_it(session: RunningSession, s3: Stubber) -> None:
+    s3.add_response("list_buckets", buckets("stuck"))
+    expect_empty_bucket(s3, "stuck")
+    s3.add_client_error("delete_bucket", "BucketNotEmpty", http_status_code=409)
+    clean_slate.session_stopping(session)  # no warning here, even under -W error
+    with pytest.warns(ResourceCleanupWarning, match=r"S3 bucket 'stuck': ClientError"):
+        clean_slate.session_stopped(session)
+    clean_slate.session_stopped(session)  # reported once
+
+
+def test_given_accounts_are_not_touched(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(session: RunningSession) -> None:
+        raise AssertionError("swept an account that was given")
+
+    monkeypatch.setattr(clean_slate, "_client", fail)
+    clean_slate.session_stopping(RunningSession(hostname="127.0.0.1:1", account_id="1" * 12))
