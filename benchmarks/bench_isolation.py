@@ -1,14 +1,19 @@
-"""What a fresh identity per test costs, against reusing one session for every test.
+"""What a fresh identity per test costs, with and without its clean slate, against one session.
 
 Starts ONE emulator (the embedded moto server; with ``--localstack-image``, also LocalStack in
-Docker) and, in this one process, times N simulated tests of each kind:
+Docker) and, in this one process, times N simulated tests of each kind, side by side:
 
-* fresh identity: a new account in the running emulator (what the function-scoped
-  ``localstack_session`` fixture does: a session is made, started, i.e. the emulator is probed,
-  and stopped), a botocore client in it, one SQS call;
-* reused session: a botocore client from one long-lived session, one SQS call.
+* reused session: a botocore client from one long-lived session, one SQS call;
+* fresh account, no clean slate: a new account in the running emulator, given explicitly so
+  that nothing is swept when it stops; a client in it, one SQS call;
+* fresh account + clean slate: what the function-scoped ``localstack_session`` fixture does (a
+  session is made, started, i.e. the emulator is probed, and stopped; the stop sweeps the
+  account's S3 buckets: one ``ListBuckets`` call when there are none);
+* the same two with one bucket (one object) created by the test: without the clean slate the
+  bucket is left behind, with it the stop empties and deletes it.
 
-Both make a client per test, as tests do; the difference is the identity's overhead.
+Every test makes its clients, as tests do; the differences are the identity's and the clean
+slate's overheads.
 
 Usage::
 
@@ -21,10 +26,11 @@ import argparse
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_localstack.session import LocalstackSession
+from pytest_localstack.session import LocalstackSession, RunningSession, new_account_id
 
 
 @dataclass
@@ -52,15 +58,29 @@ def time_tests(label: str, test: Callable[[], None], count: int, warmup: int = 5
     return Timing(label, samples)
 
 
-def fresh_identity_test(base: LocalstackSession) -> Callable[[], None]:
+def fresh_identity_test(
+    base: LocalstackSession, *, clean_slate: bool = True, bucket: bool = False
+) -> Callable[[], None]:
+    """A test in a fresh account; ``clean_slate=False`` gives the account explicitly, which
+    the clean slate leaves alone; ``bucket`` creates a bucket with one object."""
+
     def test() -> None:
-        identity = base.new_identity()
+        identity = base.new_identity(account_id=None if clean_slate else new_account_id())
         try:
             identity.botocore.client("sqs").list_queues()
+            if bucket:
+                make_bucket(identity)
         finally:
             identity.stop()
 
     return test
+
+
+def make_bucket(identity: RunningSession) -> None:
+    s3 = identity.botocore.client("s3")
+    name = f"bench-{uuid.uuid4().hex}"
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="key", Body=b"data")
 
 
 def reused_session_test(base: LocalstackSession) -> Callable[[], None]:
@@ -70,7 +90,19 @@ def reused_session_test(base: LocalstackSession) -> Callable[[], None]:
     return test
 
 
-def bench(name: str, session: LocalstackSession, count: int) -> tuple[Timing, Timing]:
+SCENARIOS = (
+    ("reused session", lambda base: reused_session_test(base)),
+    ("fresh account, no clean slate", lambda b: fresh_identity_test(b, clean_slate=False)),
+    ("fresh account + clean slate", lambda b: fresh_identity_test(b)),
+    (
+        "  + 1 bucket, no clean slate",
+        lambda b: fresh_identity_test(b, clean_slate=False, bucket=True),
+    ),
+    ("  + 1 bucket, clean slate", lambda b: fresh_identity_test(b, bucket=True)),
+)
+
+
+def bench(name: str, session: LocalstackSession, count: int) -> list[Timing]:
     print(f"starting {name} ...", flush=True)
     started = time.perf_counter()
     session.start()
@@ -80,11 +112,38 @@ def bench(name: str, session: LocalstackSession, count: int) -> tuple[Timing, Ti
         flush=True,
     )
     try:
-        fresh = time_tests("fresh identity", fresh_identity_test(session), count)
-        reused = time_tests("reused session", reused_session_test(session), count)
+        return [time_tests(label, make(session), count) for label, make in SCENARIOS]
     finally:
         session.stop()
-    return fresh, reused
+
+
+def report(name: str, timings: list[Timing]) -> None:
+    by_label = {timing.label: timing for timing in timings}
+    reused = by_label["reused session"]
+    print()
+    print(f"{name}")
+    header = f"  {'test':<32}{'mean':>12}{'median':>12}{'vs reused':>11}"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for timing in timings:
+        print(
+            f"  {timing.label:<32}{timing.mean_ms:>9.2f} ms{timing.median_ms:>9.2f} ms"
+            f"{timing.median_ms / reused.median_ms:>10.2f}x"
+        )
+    plain = by_label["fresh account, no clean slate"]
+    swept = by_label["fresh account + clean slate"]
+    plain_bucket = by_label["  + 1 bucket, no clean slate"]
+    swept_bucket = by_label["  + 1 bucket, clean slate"]
+    fresh_cost = plain.median_ms - reused.median_ms
+    print(f"  {'cost of a fresh account':<32}{fresh_cost:>21.2f} ms/test (median)")
+    for label, cost in (
+        ("clean slate, nothing created", swept.median_ms - plain.median_ms),
+        ("clean slate, one bucket", swept_bucket.median_ms - plain_bucket.median_ms),
+    ):
+        print(
+            f"  {label:<32}{cost:>21.2f} ms/test (median), "
+            f"{cost / fresh_cost:.2f}x the fresh account's cost"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,24 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    rows = [(name, *bench(name, session, args.tests)) for name, session in emulators]
-
+    results = [(name, bench(name, session, args.tests)) for name, session in emulators]
     print()
     print(f"{args.tests} tests per scenario, one SQS ListQueues call per test")
-    header = f"{'emulator':<26}{'fresh identity':>18}{'reused session':>18}{'ratio':>8}"
-    print(header)
-    print("-" * len(header))
-    for name, fresh, reused in rows:
-        print(
-            f"{name:<26}{fresh.mean_ms:>10.2f} ms/test{reused.mean_ms:>10.2f} ms/test"
-            f"{fresh.mean_ms / reused.mean_ms:>7.2f}x"
-        )
-        print(
-            f"{'  (median)':<26}{fresh.median_ms:>10.2f} ms/test{reused.median_ms:>10.2f} ms/test"
-            f"{fresh.median_ms / reused.median_ms:>7.2f}x"
-        )
-        overhead = fresh.mean_ms - reused.mean_ms
-        print(f"{'  overhead of isolation':<26}{overhead:>10.2f} ms/test")
+    for name, timings in results:
+        report(name, timings)
     return 0
 
 

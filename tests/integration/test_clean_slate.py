@@ -20,7 +20,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from pytest_localstack import reuse
+from pytest_localstack import clean_slate, reuse
 from pytest_localstack.session import LocalstackSession, RunningSession
 from tests.integration.conftest import engine_cli_args
 
@@ -248,11 +248,12 @@ def test_two_runs_on_one_reused_emulator_at_once_see_only_their_own_buckets(
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     runs = []
-    for mine, theirs in (("run-one-bucket", "run-two-bucket"), ("run-two-bucket", "run-one-bucket")):
+    for mine, theirs in (
+        ("run-one-bucket", "run-two-bucket"),
+        ("run-two-bucket", "run-one-bucket"),
+    ):
         record = tmp_path / f"{mine}.json"
-        env = dict(
-            os.environ, MINE=mine, THEIRS=theirs, BARRIER=str(barrier), RECORD=str(record)
-        )
+        env = dict(os.environ, MINE=mine, THEIRS=theirs, BARRIER=str(barrier), RECORD=str(record))
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
         command += [*engine_cli_args(engine), *reuse_args(engine)]
         command += [f"--basetemp={tmp_path / f'base-{mine}'}"]
@@ -271,3 +272,17 @@ def test_two_runs_on_one_reused_emulator_at_once_see_only_their_own_buckets(
     pytester.makepyfile(test_readme=README_EXAMPLE)
     after = pytester.runpytest_subprocess(*engine_cli_args(engine), *reuse_args(engine))
     after.assert_outcomes(passed=1)
+
+
+def test_the_quick_listing_acts_in_the_sessions_account(aws: LocalstackSession) -> None:
+    """One signed request answers the common case; it must see exactly the account's buckets."""
+    mine, other = aws.new_identity(), aws.new_identity()
+    try:
+        assert clean_slate._quick_list_buckets(mine) == []
+        s3_client(mine).create_bucket(Bucket=f"quick-{mine.account_id}")
+        assert clean_slate._quick_list_buckets(mine) == [f"quick-{mine.account_id}"]
+        assert clean_slate._quick_list_buckets(other) == []
+    finally:
+        mine.stop()
+        other.stop()
+    assert clean_slate._quick_list_buckets(mine) == [], "the stop swept it"

@@ -33,6 +33,7 @@ def s3(session: RunningSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stu
         aws_secret_access_key="y",
     )
     monkeypatch.setattr(clean_slate, "_client", lambda s: client)
+    monkeypatch.setattr(clean_slate, "_quick_list_buckets", lambda s: None)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -45,7 +46,6 @@ def buckets(*names: str) -> dict[str, object]:
 def expect_empty_bucket(s3: Stubber, name: str) -> None:
     s3.add_response("list_multipart_uploads", {}, {"Bucket": name})
     s3.add_response("list_object_versions", {}, {"Bucket": name})
-    s3.add_response("list_objects_v2", {}, {"Bucket": name})
 
 
 def test_fresh_accounts_are_swept_given_ones_are_not() -> None:
@@ -94,17 +94,45 @@ def test_versions_markers_and_uploads_go_before_the_bucket(
             "BypassGovernanceRetention": True,
         },
     )
-    s3.add_response("list_objects_v2", {"Contents": [{"Key": "plain"}]}, {"Bucket": "foobar"})
+    s3.add_response("delete_bucket", {}, {"Bucket": "foobar"})
+    assert clean_slate.sweep(session) == []
+
+
+def test_objects_listed_only_without_versions_go_too(session: RunningSession, s3: Stubber) -> None:
+    s3.add_response("list_buckets", buckets("plain"))
+    expect_empty_bucket(s3, "plain")
+    s3.add_client_error("delete_bucket", "BucketNotEmpty", http_status_code=409)
+    s3.add_response("list_objects_v2", {"Contents": [{"Key": "a/b"}]}, {"Bucket": "plain"})
     s3.add_response(
         "delete_objects",
         {},
         {
-            "Bucket": "foobar",
-            "Delete": {"Objects": [{"Key": "plain"}], "Quiet": True},
+            "Bucket": "plain",
+            "Delete": {"Objects": [{"Key": "a/b"}], "Quiet": True},
             "BypassGovernanceRetention": True,
         },
     )
-    s3.add_response("delete_bucket", {}, {"Bucket": "foobar"})
+    s3.add_response("delete_bucket", {}, {"Bucket": "plain"})
+    assert clean_slate.sweep(session) == []
+
+
+def test_the_quick_listing_saves_the_client_when_there_is_nothing(
+    session: RunningSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_client(session: RunningSession) -> None:
+        raise AssertionError("made a client for an empty account")
+
+    monkeypatch.setattr(clean_slate, "_quick_list_buckets", lambda s: [])
+    monkeypatch.setattr(clean_slate, "_client", no_client)
+    assert clean_slate.sweep(session) == []
+
+
+def test_names_from_the_quick_listing_are_not_listed_again(
+    session: RunningSession, s3: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clean_slate, "_quick_list_buckets", lambda s: ["one"])
+    expect_empty_bucket(s3, "one")
+    s3.add_response("delete_bucket", {}, {"Bucket": "one"})
     assert clean_slate.sweep(session) == []
 
 
@@ -134,9 +162,13 @@ def test_large_buckets_are_deleted_in_batches_of_1000(session: RunningSession, s
     keys = [{"Key": f"k{i}"} for i in range(1500)]
     s3.add_response("list_buckets", buckets("big"))
     s3.add_response("list_multipart_uploads", {}, {"Bucket": "big"})
-    s3.add_response("list_object_versions", {}, {"Bucket": "big"})
-    s3.add_response("list_objects_v2", {"Contents": keys}, {"Bucket": "big"})
-    for batch in (keys[:1000], keys[1000:]):
+    s3.add_response(
+        "list_object_versions",
+        {"Versions": [{**key, "VersionId": "null"} for key in keys]},
+        {"Bucket": "big"},
+    )
+    versions = [{**key, "VersionId": "null"} for key in keys]
+    for batch in (versions[:1000], versions[1000:]):
         s3.add_response(
             "delete_objects",
             {},
@@ -172,12 +204,15 @@ def test_an_emulator_that_is_gone_leaves_nothing_to_sweep(
         config=botocore.config.Config(retries={"max_attempts": 1}, proxies={}),
     )
     monkeypatch.setattr(clean_slate, "_client", lambda s: client)
+    assert clean_slate._quick_list_buckets(session) is None
     assert clean_slate.sweep(session) == []
 
 
 def test_hooks_warn_after_the_stop_not_during_it(session: RunningSession, s3: Stubber) -> None:
     s3.add_response("list_buckets", buckets("stuck"))
     expect_empty_bucket(s3, "stuck")
+    s3.add_client_error("delete_bucket", "BucketNotEmpty", http_status_code=409)
+    s3.add_response("list_objects_v2", {}, {"Bucket": "stuck"})
     s3.add_client_error("delete_bucket", "BucketNotEmpty", http_status_code=409)
     clean_slate.session_stopping(session)  # no warning here, even under -W error
     with pytest.warns(ResourceCleanupWarning, match=r"S3 bucket 'stuck': ClientError"):
@@ -190,4 +225,5 @@ def test_given_accounts_are_not_touched(monkeypatch: pytest.MonkeyPatch) -> None
         raise AssertionError("swept an account that was given")
 
     monkeypatch.setattr(clean_slate, "_client", fail)
+    monkeypatch.setattr(clean_slate, "_quick_list_buckets", fail)
     clean_slate.session_stopping(RunningSession(hostname="127.0.0.1:1", account_id="1" * 12))
