@@ -90,8 +90,10 @@ def reused_session_test(base: LocalstackSession) -> Callable[[], None]:
     return test
 
 
-SCENARIOS = (
-    ("reused session", lambda base: reused_session_test(base)),
+Scenario = Callable[[LocalstackSession], Callable[[], None]]
+
+SCENARIOS: tuple[tuple[str, Scenario], ...] = (
+    ("reused session", reused_session_test),
     ("fresh account, no clean slate", lambda b: fresh_identity_test(b, clean_slate=False)),
     ("fresh account + clean slate", lambda b: fresh_identity_test(b)),
     (

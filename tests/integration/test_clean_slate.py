@@ -50,7 +50,8 @@ def test_stop_removes_versions_markers_uploads_and_buckets_of_every_region(
     upload = s3.create_multipart_upload(Bucket=name, Key="big")["UploadId"]
     s3.upload_part(Bucket=name, Key="big", UploadId=upload, PartNumber=1, Body=b"p" * 1024)
     versions = s3.list_object_versions(Bucket=name)
-    assert len(versions["Versions"]) == 3 and len(versions["DeleteMarkers"]) == 1
+    assert len(versions["Versions"]) == 3
+    assert len(versions["DeleteMarkers"]) == 1
     assert len(s3.list_multipart_uploads(Bucket=name)["Uploads"]) == 1
     s3_eu = s3_client(session, region_name="eu-west-1")
     s3_eu.create_bucket(
