@@ -102,7 +102,8 @@ def delete_bucket(s3: Any, name: str) -> None:
 def empty_bucket(s3: Any, name: str) -> None:
     """Abort the bucket's multipart uploads and delete every object version and delete marker.
 
-    Objects under governance retention are deleted too; an object that still cannot be
+    Objects under governance retention are deleted too (with the bypass, on a second try);
+    an object that still cannot be
     deleted (compliance retention, legal hold) raises :class:`RuntimeError` naming it. Both
     emulators list the objects of an unversioned bucket as versions ``null``.
     """
@@ -202,18 +203,26 @@ def _delete_keys(s3: Any, name: str, keys: Iterator[dict[str, str]]) -> None:
     doomed = list(keys)
     for start in range(0, len(doomed), DELETE_BATCH):
         batch = doomed[start : start + DELETE_BATCH]
-        answer = s3.delete_objects(
-            Bucket=name,
-            Delete={"Objects": batch, "Quiet": True},
-            BypassGovernanceRetention=True,
-        )
-        errors = answer.get("Errors", [])
+        errors = _delete_batch(s3, name, batch)
+        if errors:
+            # Governance retention yields to the bypass, which only Object Lock buckets accept.
+            failed = {(error.get("Key"), error.get("VersionId")) for error in errors}
+            retry = [key for key in batch if (key["Key"], key.get("VersionId")) in failed]
+            errors = _delete_batch(s3, name, retry, BypassGovernanceRetention=True)
         if errors:
             first = errors[0]
             raise RuntimeError(
                 f"{len(errors)} object(s) could not be deleted, the first {first.get('Key')!r}: "
                 f"{first.get('Code')} {first.get('Message', '')}".rstrip()
             )
+
+
+def _delete_batch(
+    s3: Any, name: str, batch: list[dict[str, str]], **kwargs: Any
+) -> list[dict[str, str]]:
+    answer = s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True}, **kwargs)
+    errors: list[dict[str, str]] = answer.get("Errors", [])
+    return errors
 
 
 def _code(error: BaseException) -> str:

@@ -91,7 +91,6 @@ def test_versions_markers_and_uploads_go_before_the_bucket(
                 ],
                 "Quiet": True,
             },
-            "BypassGovernanceRetention": True,
         },
     )
     s3.add_response("delete_bucket", {}, {"Bucket": "foobar"})
@@ -109,7 +108,6 @@ def test_objects_listed_only_without_versions_go_too(session: RunningSession, s3
         {
             "Bucket": "plain",
             "Delete": {"Objects": [{"Key": "a/b"}], "Quiet": True},
-            "BypassGovernanceRetention": True,
         },
     )
     s3.add_response("delete_bucket", {}, {"Bucket": "plain"})
@@ -144,9 +142,20 @@ def test_every_bucket_is_attempted_and_failures_name_it(
     s3.add_response(
         "list_object_versions", {"Versions": [{"Key": "k", "VersionId": "v"}]}, {"Bucket": "locked"}
     )
+    denied = {
+        "Errors": [
+            {"Key": "k", "VersionId": "v", "Code": "AccessDenied", "Message": "Access Denied"}
+        ]
+    }
+    s3.add_response("delete_objects", denied)
     s3.add_response(
         "delete_objects",
-        {"Errors": [{"Key": "k", "Code": "AccessDenied", "Message": "Access Denied"}]},
+        denied,
+        {
+            "Bucket": "locked",
+            "Delete": {"Objects": [{"Key": "k", "VersionId": "v"}], "Quiet": True},
+            "BypassGovernanceRetention": True,
+        },
     )
     s3.add_client_error("list_multipart_uploads", "NoSuchBucket", http_status_code=404)
     expect_empty_bucket(s3, "fine")
@@ -175,7 +184,6 @@ def test_large_buckets_are_deleted_in_batches_of_1000(session: RunningSession, s
             {
                 "Bucket": "big",
                 "Delete": {"Objects": batch, "Quiet": True},
-                "BypassGovernanceRetention": True,
             },
         )
     s3.add_response("delete_bucket", {}, {"Bucket": "big"})
@@ -227,3 +235,28 @@ def test_given_accounts_are_not_touched(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(clean_slate, "_client", fail)
     monkeypatch.setattr(clean_slate, "_quick_list_buckets", fail)
     clean_slate.session_stopping(RunningSession(hostname="127.0.0.1:1", account_id="1" * 12))
+
+
+def test_governance_retention_yields_to_the_bypass_on_a_second_try(
+    session: RunningSession, s3: Stubber
+) -> None:
+    kept = [{"Key": "kept", "VersionId": "v1"}, {"Key": "locked", "VersionId": "v2"}]
+    s3.add_response("list_buckets", buckets("governed"))
+    s3.add_response("list_multipart_uploads", {}, {"Bucket": "governed"})
+    s3.add_response("list_object_versions", {"Versions": kept}, {"Bucket": "governed"})
+    s3.add_response(
+        "delete_objects",
+        {"Errors": [{"Key": "locked", "VersionId": "v2", "Code": "AccessDenied"}]},
+        {"Bucket": "governed", "Delete": {"Objects": kept, "Quiet": True}},
+    )
+    s3.add_response(
+        "delete_objects",
+        {},
+        {
+            "Bucket": "governed",
+            "Delete": {"Objects": [{"Key": "locked", "VersionId": "v2"}], "Quiet": True},
+            "BypassGovernanceRetention": True,
+        },
+    )
+    s3.add_response("delete_bucket", {}, {"Bucket": "governed"})
+    assert clean_slate.sweep(session) == []
