@@ -1,8 +1,9 @@
 """Built-in resource fixtures: ready resources (``s3_bucket``) and factories (``make_s3_bucket``).
 
 Every fixture here works in the identity of the function-scoped ``localstack_session`` fixture,
-the same one that ``localstack`` redirects botocore to, so a test that asks for ``localstack``
-and ``s3_bucket`` finds the bucket with plain ``boto3.client("s3")``. Override
+the same one that ``localstack`` redirects botocore to, and redirects botocore to it while the
+test runs: a test that asks for ``s3_bucket`` finds the bucket with plain ``boto3.client("s3")``
+(its code reaches the emulator, never real AWS). Override
 ``localstack_session`` (for example with ``pytest_localstack.session_fixture()``) to move them
 into another session. What the fixtures made is deleted at the test's teardown, also when the
 test failed; deletions that fail become a
@@ -36,9 +37,14 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def localstack_resources(localstack_session: LocalstackSession) -> Iterator[ResourceFactory]:
-    """The resource factory of ``localstack_session``; deletes what it made at teardown."""
+    """The resource factory of ``localstack_session``; deletes what it made at teardown.
+
+    Redirects botocore and boto3 to ``localstack_session`` while the test runs, as
+    ``localstack`` does: code that uses a resource must reach the emulator it lives in.
+    """
     resources = localstack_session.resources
-    yield resources
+    with localstack_session.botocore.patch_botocore():
+        yield resources
     resources.cleanup()
 
 
