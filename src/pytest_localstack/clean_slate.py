@@ -48,6 +48,10 @@ DELETE_BATCH = 1000
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 
+#: ``ListBuckets`` answers of an emulator that does not serve S3 (LocalStack with ``SERVICES``
+#: that leave it out answers 501): no S3, no buckets to remove.
+NO_S3_STATUSES = frozenset({404, 501})
+
 #: Failures of :func:`session_stopping`, reported by :func:`session_stopped`.
 _pending: weakref.WeakKeyDictionary[Any, list[CleanupFailure]] = weakref.WeakKeyDictionary()
 
@@ -75,6 +79,9 @@ def sweep(session: RunningSession) -> list[CleanupFailure]:
         logger.debug("%r: the emulator is gone, and its buckets with it", session, exc_info=True)
         return []
     except Exception as error:
+        if _status(error) in NO_S3_STATUSES:
+            logger.debug("%r: the emulator serves no S3, so it holds no buckets", session)
+            return []
         return [CleanupFailure(f"the S3 buckets of account {session.account_id}", error)]
     failures: list[CleanupFailure] = []
     for name in names:
@@ -223,6 +230,13 @@ def _delete_batch(
     answer = s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True}, **kwargs)
     errors: list[dict[str, str]] = answer.get("Errors", [])
     return errors
+
+
+def _status(error: BaseException) -> int:
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return 0
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def _code(error: BaseException) -> str:

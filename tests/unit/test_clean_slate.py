@@ -198,6 +198,14 @@ def test_a_listing_that_fails_is_one_failure(session: RunningSession, s3: Stubbe
     ]
 
 
+@pytest.mark.parametrize("status", [404, 501])
+def test_an_emulator_without_s3_has_nothing_to_sweep(
+    session: RunningSession, s3: Stubber, status: int
+) -> None:
+    s3.add_client_error("list_buckets", "NotImplemented", http_status_code=status)
+    assert clean_slate.sweep(session) == []
+
+
 def test_an_emulator_that_is_gone_leaves_nothing_to_sweep(
     session: RunningSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
