@@ -1,7 +1,8 @@
 """What a fresh identity per test costs, with and without its clean slate, against one session.
 
 Starts ONE emulator (the embedded moto server; with ``--localstack-image``, also LocalStack in
-Docker) and, in this one process, times N simulated tests of each kind, side by side:
+Docker) and, in this one process, times N simulated tests of each kind, side by side (in turns,
+one of each kind per round, so that a busy machine slows every kind alike):
 
 * reused session: a botocore client from one long-lived session, one SQS call;
 * fresh account, no clean slate: a new account in the running emulator, given explicitly so
@@ -56,6 +57,22 @@ def time_tests(label: str, test: Callable[[], None], count: int, warmup: int = 5
         test()
         samples.append(time.perf_counter() - start)
     return Timing(label, samples)
+
+
+def time_interleaved(
+    tests: list[tuple[str, Callable[[], None]]], count: int, warmup: int = 5
+) -> list[Timing]:
+    """Time the tests in turns, one of each per round: a busy machine slows all alike."""
+    for _ in range(warmup):
+        for _, test in tests:
+            test()
+    timings = [Timing(label, []) for label, _ in tests]
+    for _ in range(count):
+        for timing, (_, test) in zip(timings, tests):
+            start = time.perf_counter()
+            test()
+            timing.samples.append(time.perf_counter() - start)
+    return timings
 
 
 def fresh_identity_test(
@@ -114,7 +131,7 @@ def bench(name: str, session: LocalstackSession, count: int) -> list[Timing]:
         flush=True,
     )
     try:
-        return [time_tests(label, make(session), count) for label, make in SCENARIOS]
+        return time_interleaved([(label, make(session)) for label, make in SCENARIOS], count)
     finally:
         session.stop()
 
