@@ -68,7 +68,7 @@ def time_interleaved(
             test()
     timings = [Timing(label, []) for label, _ in tests]
     for _ in range(count):
-        for timing, (_, test) in zip(timings, tests):
+        for timing, (_, test) in zip(timings, tests, strict=True):
             start = time.perf_counter()
             test()
             timing.samples.append(time.perf_counter() - start)
