@@ -58,7 +58,7 @@ _pending: weakref.WeakKeyDictionary[Any, list[CleanupFailure]] = weakref.WeakKey
 
 def sweeps(session: RunningSession) -> bool:
     """Whether the session's account is its own (picked at random), so it may be swept."""
-    return bool(getattr(session, "owns_account", False))
+    return session.owns_account
 
 
 def sweep(session: RunningSession) -> list[CleanupFailure]:
@@ -128,7 +128,7 @@ def _client(session: RunningSession) -> Any:
         read_timeout=READ_TIMEOUT,
         retries={"mode": "standard", "max_attempts": 2},
     )
-    return session.botocore.client("s3", config=config)  # type: ignore[attr-defined]
+    return session.botocore.client("s3", config=config)
 
 
 def _quick_list_buckets(session: RunningSession) -> list[str] | None:

@@ -28,7 +28,7 @@ from tests.integration.conftest import engine_cli_args
 
 
 def s3_client(session: RunningSession, **kwargs: Any) -> Any:
-    return session.boto3.client("s3", **kwargs)  # type: ignore[attr-defined]
+    return session.boto3.client("s3", **kwargs)
 
 
 def bucket_names(session: RunningSession) -> list[str]:
