@@ -287,3 +287,53 @@ def test_the_quick_listing_acts_in_the_sessions_account(aws: LocalstackSession) 
         mine.stop()
         other.stop()
     assert clean_slate._quick_list_buckets(mine) == [], "the stop swept it"
+
+
+# -- what the clean slate does not cover: reach across accounts, per emulator ----------------
+
+
+def reaches(call: Any) -> bool:
+    """Whether ``call`` (made from another account) found the resource."""
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        code = error.response["Error"]["Code"]
+        assert code in ("NotFoundException", "AWS.SimpleQueueService.NonExistentQueue"), code
+        return False
+    return True
+
+
+def test_reach_by_arn_or_url_from_another_account(aws: LocalstackSession) -> None:
+    """The rows of the isolation table in docs/guides/resources-and-isolation.md."""
+    owner, other = aws.new_identity(), aws.new_identity()
+    try:
+        topic = owner.boto3.client("sns").create_topic(Name="reach")["TopicArn"]
+        queue = owner.boto3.client("sqs").create_queue(QueueName="reach")["QueueUrl"]
+        key = owner.boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+        sns, sqs, kms = (other.boto3.client(name) for name in ("sns", "sqs", "kms"))
+        found = {
+            "sns topic by ARN": reaches(lambda: sns.get_topic_attributes(TopicArn=topic)),
+            "sqs queue by URL": reaches(lambda: sqs.send_message(QueueUrl=queue, MessageBody="x")),
+            "kms key by ARN": reaches(lambda: kms.describe_key(KeyId=key)),
+        }
+        if aws.endpoint.emulator == "moto":
+            assert found == {
+                "sns topic by ARN": True,
+                "sqs queue by URL": False,
+                "kms key by ARN": False,
+            }
+            apigateway = owner.boto3.client("apigateway")
+            domain = f"reach-{owner.account_id}.example.test"
+            apigateway.create_domain_name(domainName=domain, certificateArn="arn:aws:acm:x")
+            listed = other.boto3.client("apigateway").get_domain_names()["items"]
+            assert domain not in [item["domainName"] for item in listed], "per account"
+            apigateway.delete_domain_name(domainName=domain)
+        else:
+            assert found == {
+                "sns topic by ARN": True,
+                "sqs queue by URL": True,
+                "kms key by ARN": True,
+            }
+    finally:
+        owner.stop()
+        other.stop()
