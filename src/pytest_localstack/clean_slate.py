@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -52,13 +51,14 @@ READ_TIMEOUT = 30.0
 #: that leave it out answers 501): no S3, no buckets to remove.
 NO_S3_STATUSES = frozenset({404, 501})
 
-#: Failures of :func:`session_stopping`, reported by :func:`session_stopped`.
-_pending: weakref.WeakKeyDictionary[Any, list[CleanupFailure]] = weakref.WeakKeyDictionary()
+#: Failures of :func:`session_stopping` by ``id(session)``, reported by :func:`session_stopped`
+#: (which the stop always calls, in a ``finally``).
+_pending: dict[int, list[CleanupFailure]] = {}
 
 
 def sweeps(session: RunningSession) -> bool:
     """Whether the session's account is its own (picked at random), so it may be swept."""
-    return session.owns_account
+    return getattr(session, "owns_account", False) is True
 
 
 def sweep(session: RunningSession) -> list[CleanupFailure]:
@@ -253,7 +253,8 @@ def _code(error: BaseException) -> str:
 def session_stopping(session: RunningSession) -> None:
     """Sweep the session's account while the emulator still answers.
 
-    ``trylast``: the resource factories delete what they tracked first. The warning about
+    Last: the resource factories delete what they tracked first (``trylast`` for a direct
+    registration; ``plugin.BUILTIN_PLUGINS`` orders the built-in one). The warning about
     failures waits for ``session_stopped``, so that it cannot interrupt the stop (under
     ``-W error`` a warning raises).
     """
@@ -261,12 +262,12 @@ def session_stopping(session: RunningSession) -> None:
         return
     failures = sweep(session)
     if failures:
-        _pending[session] = failures
+        _pending[id(session)] = failures
 
 
 @pytest_localstack_hookimpl
 def session_stopped(session: RunningSession) -> None:
     """Report what :func:`session_stopping` could not remove."""
-    failures = _pending.pop(session, None)
+    failures = _pending.pop(id(session), None)
     if failures:
         warnings.warn(ResourceCleanupWarning(failures), stacklevel=2)

@@ -24,14 +24,16 @@ manager.add_hookspecs(hookspecs)
 
 #: The plugins that ship with pytest-localstack (module, required), registered at import. The
 #: SDK modules install their redirection when imported (aiobotocore joins botocore's patch), and
-#: the resources' hooks delete what a stopping session's factory left.
+#: the resources' hooks delete what a stopping session's factory left. pluggy calls the last
+#: registered first: the clean slate (which empties the account's S3 buckets) comes before the
+#: resources' hooks here so that it runs after them.
 BUILTIN_PLUGINS = (
     ("pytest_localstack.contrib.botocore", True),
     ("pytest_localstack.contrib.boto3", False),
     ("pytest_localstack.contrib.aiobotocore", False),
     ("pytest_localstack.contrib.aioboto3", False),
-    ("pytest_localstack.resources._hooks", True),
     ("pytest_localstack.clean_slate", True),
+    ("pytest_localstack.resources._hooks", True),
 )
 
 #: The hooks a built-in plugin may implement: called per session, so they can load it lazily.

@@ -268,3 +268,14 @@ def test_governance_retention_yields_to_the_bypass_on_a_second_try(
     )
     s3.add_response("delete_bucket", {}, {"Bucket": "governed"})
     assert clean_slate.sweep(session) == []
+
+
+def test_the_sweep_runs_after_the_resource_factories_cleanup() -> None:
+    from pytest_localstack import plugin
+
+    plugin.load_builtin_plugins()
+    # pluggy calls hook implementations from the end of this list to its start
+    order = [impl.plugin_name for impl in plugin.manager.hook.session_stopping.get_hookimpls()]
+    assert order.index("pytest_localstack.clean_slate") < order.index(
+        "pytest_localstack.resources._hooks"
+    )
