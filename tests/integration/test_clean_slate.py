@@ -20,8 +20,9 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from pytest_localstack import clean_slate, reuse
+from pytest_localstack import clean_slate
 from pytest_localstack.session import LocalstackSession, RunningSession
+from pytest_localstack.sharing import reuse
 from tests.integration.conftest import engine_cli_args
 
 # -- in one process --------------------------------------------------------------------------
