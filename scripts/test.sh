@@ -27,6 +27,13 @@ root=$PWD
 
 bash scripts/start-dockerd.sh
 bash scripts/build-test-images.sh
+# socat relays the engine's socket to TCP and to a socket of a test's own (tests of finding and
+# reaching the engine over other addresses).
+if ! command -v socat >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends socat >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+             --no-install-recommends socat >/dev/null; }
+fi
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv

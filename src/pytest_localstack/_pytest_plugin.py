@@ -25,10 +25,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option in localstack_config.OPTIONS:
         default = option.default if option.default != () else "none"
         help_text = f"{option.help} (default: {default}; ini {option.ini}; env {option.env})"
-        group.addoption(option.flag, dest=option.dest, default=None, help=help_text)
-        if option.name == "env":
+        if option.name == "env":  # repeatable: a value may hold commas (SERVICES=s3,sqs)
+            group.addoption(
+                option.flag, dest=option.dest, default=None, action="append", help=help_text
+            )
             parser.addini(option.ini, help=option.help, type="linelist")
         else:
+            group.addoption(option.flag, dest=option.dest, default=None, help=help_text)
             parser.addini(option.ini, help=option.help, type="string")
     group.addoption(
         "--localstack-stop-reused",
@@ -67,10 +70,23 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"localstack: engine {settings.engine}, emulator {emulator}, "
         f"image {image}, endpoint {where}" + (", reuse" if settings.reuse else "")
     ]
+    if settings.engine in ("auto", "docker") and not settings.endpoint:
+        lines.append(_docker_engine_line())
     stopped = config.stash.get(STOPPED_REUSED_KEY, None)
     if stopped is not None:
         lines.append(f"localstack: stopped {len(stopped)} reused emulator(s)")
     return lines
+
+
+def _docker_engine_line() -> str:
+    """Which Docker engine a start would use and how it was found; reads files, connects not."""
+    from pytest_localstack.exceptions import LocalstackError
+    from pytest_localstack.runtimes.docker_engines import find_engine
+
+    try:
+        return f"localstack: Docker engine {find_engine().describe()}"
+    except LocalstackError as error:
+        return f"localstack: Docker engine: {error}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -42,16 +42,31 @@ def _parse_seconds(value: str) -> float:
     return float(value)
 
 
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _parse_environment(value: str) -> tuple[tuple[str, str], ...]:
+    """One ``KEY=VALUE`` per line; a value may hold commas and ``=``.
+
+    Errors name the entry and at most its key, never a value: values are often tokens.
+    """
     pairs = []
-    for item in re.split(r"[\n,]", value):
-        item = item.strip()
-        if not item:
+    for number, item in enumerate(value.splitlines(), start=1):
+        if not item.strip():
             continue
         key, sep, val = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"{item!r} is not KEY=VALUE")
-        pairs.append((key.strip(), val.strip()))
+        key = key.strip()
+        if not sep:
+            raise ValueError(
+                f"entry {number} is not KEY=VALUE (its text is not shown, it may be a secret); "
+                "give one KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV"
+            )
+        if not _VARIABLE_NAME.match(key):
+            raise ValueError(
+                f"entry {number}: {key!r} is not a variable name; use letters, digits and "
+                "underscores, not starting with a digit"
+            )
+        pairs.append((key, val.strip()))
     return tuple(pairs)
 
 
@@ -64,6 +79,8 @@ class Option:
     default: Any
     parse: Callable[[str], Any] = str
     choices: tuple[str, ...] = ()
+    #: Its values may be secrets: messages never repeat them.
+    sensitive: bool = False
 
     @property
     def flag(self) -> str:
@@ -159,10 +176,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "env",
-        "extra environment for the emulator container or process, KEY=VALUE separated by "
-        "commas or new lines",
+        "extra environment for the emulator container or process: KEY=VALUE, the value may "
+        "hold commas; repeat the flag for more (one per line in the ini key and in the "
+        "environment variable)",
         (),
         parse=_parse_environment,
+        sensitive=True,
     ),
 )
 
@@ -186,7 +205,7 @@ class Settings:
     share: str = "run"
     reuse: bool = False
     subprocess_env: bool = True
-    env: tuple[tuple[str, str], ...] = ()
+    env: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
     kinesis_error_probability: float = 0.0
     dynamodb_error_probability: float = 0.0
     container_log_level: int = logging.DEBUG
@@ -318,6 +337,8 @@ def _coerce(option: Option, value: Any) -> Any:
     try:
         return option.parse(value)
     except ValueError as error:
+        if option.sensitive:
+            raise ConfigurationError(f"{option.flag}: {error}") from None
         raise ConfigurationError(f"{option.flag}: invalid value {value!r}: {error}") from None
 
 

@@ -12,6 +12,7 @@ import os
 import re
 
 from pytest_localstack import _http
+from pytest_localstack._redact import register as register_secrets
 from pytest_localstack.config import DEFAULT_LOCALSTACK_IMAGE, DEFAULT_MOTO_IMAGE, Settings
 from pytest_localstack.exceptions import ConfigurationError, EndpointUnreachableError
 
@@ -38,14 +39,22 @@ class Emulator:
     default_image: str
     container_port: int
     health_path: str
+    #: How many ports of its own it may open for services (on the host network they need a
+    #: range that no other run uses).
+    service_ports: int = 0
 
     def container_environment(
-        self, settings: Settings, listen_port: int | None, advertised: str = ""
+        self,
+        settings: Settings,
+        listen_port: int | None,
+        advertised: str = "",
+        service_ports: range | None = None,
     ) -> dict[str, str]:
         """Environment for a container.
 
         :param listen_port: the port to listen on, on the host network (else the default port).
         :param advertised: ``host:port`` where clients reach the emulator, for URLs it returns.
+        :param service_ports: ports it may open for services, on the host network.
         """
         raise NotImplementedError
 
@@ -73,14 +82,26 @@ class LocalStack(Emulator):
     """LocalStack: one gateway port, account selected by a 12-digit access key id."""
 
     def container_environment(
-        self, settings: Settings, listen_port: int | None, advertised: str = ""
+        self,
+        settings: Settings,
+        listen_port: int | None,
+        advertised: str = "",
+        service_ports: range | None = None,
     ) -> dict[str, str]:
         env = {
             "KINESIS_ERROR_PROBABILITY": repr(float(settings.kinesis_error_probability)),
             "DYNAMODB_ERROR_PROBABILITY": repr(float(settings.dynamodb_error_probability)),
         }
         if listen_port is not None:
+            # On the host network, nothing but 127.0.0.1: the default server (twisted) ignores
+            # the host of GATEWAY_LISTEN and binds every interface, and the DNS server binds
+            # 0.0.0.0:53 in a container unless it is off.
             env["GATEWAY_LISTEN"] = f"127.0.0.1:{listen_port}"
+            env["GATEWAY_SERVER"] = "hypercorn"
+            env["DNS_ADDRESS"] = "0"
+        if listen_port is not None and service_ports:
+            env["EXTERNAL_SERVICE_PORTS_START"] = str(service_ports.start)
+            env["EXTERNAL_SERVICE_PORTS_END"] = str(service_ports[-1])  # inclusive
         if advertised:
             # Queue URLs and the like then point where clients really reach the emulator,
             # instead of *.localhost.localstack.cloud, which needs DNS.
@@ -89,6 +110,7 @@ class LocalStack(Emulator):
         token = os.environ.get("LOCALSTACK_AUTH_TOKEN")
         if token:
             env["LOCALSTACK_AUTH_TOKEN"] = token
+            register_secrets([token])
         return env
 
     def probe(self, base_url: str, services: tuple[str, ...] = ()) -> Probe:
@@ -123,10 +145,17 @@ class Moto(Emulator):
     """moto server: any port, account selected by the ``x-moto-account-id`` header."""
 
     def container_environment(
-        self, settings: Settings, listen_port: int | None, advertised: str = ""
+        self,
+        settings: Settings,
+        listen_port: int | None,
+        advertised: str = "",
+        service_ports: range | None = None,
     ) -> dict[str, str]:
         self.check_settings(settings)
-        return {} if listen_port is None else {"MOTO_PORT": str(listen_port)}
+        # Clients address S3 path-style; without this, moto reads a bucket name out of a host
+        # name with dots (a remote engine's, build-box.example -> bucket "build-box").
+        env = {"S3_IGNORE_SUBDOMAIN_BUCKETNAME": "true"}
+        return env if listen_port is None else {**env, "MOTO_PORT": str(listen_port)}
 
     def check_settings(self, settings: Settings) -> None:
         if settings.kinesis_error_probability or settings.dynamodb_error_probability:
@@ -151,7 +180,9 @@ class Moto(Emulator):
         return {"x-moto-account-id": account_id}
 
 
-LOCALSTACK = LocalStack("localstack", DEFAULT_LOCALSTACK_IMAGE, 4566, "/_localstack/health")
+LOCALSTACK = LocalStack(
+    "localstack", DEFAULT_LOCALSTACK_IMAGE, 4566, "/_localstack/health", service_ports=50
+)
 MOTO = Moto("moto", DEFAULT_MOTO_IMAGE, 5000, "/moto-api/")
 EMULATORS: dict[str, Emulator] = {LOCALSTACK.name: LOCALSTACK, MOTO.name: MOTO}
 

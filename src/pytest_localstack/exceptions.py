@@ -9,9 +9,15 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
+from pytest_localstack._redact import redact
+
 
 class LocalstackError(Exception):
     """Base class of every pytest-localstack error."""
+
+    def __str__(self) -> str:
+        # An emulator's log tail or Docker's reason may quote an environment value.
+        return redact(super().__str__())
 
 
 #: The original project's name for the base class.

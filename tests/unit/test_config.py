@@ -74,12 +74,12 @@ def test_resolve_without_pytest_config_reads_the_environment(
     monkeypatch.setenv("PYTEST_LOCALSTACK_REGION", "eu-west-1")
     monkeypatch.setenv("PYTEST_LOCALSTACK_PULL", "false")
     monkeypatch.setenv("PYTEST_LOCALSTACK_START_TIMEOUT", "7.5")
-    monkeypatch.setenv("PYTEST_LOCALSTACK_ENV", "A=1,B=two")
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENV", "A=1\nB=two,three")
     settings = config.resolve(None)
     assert settings.region == "eu-west-1"
     assert settings.pull is False
     assert settings.start_timeout == 7.5
-    assert settings.env == (("A", "1"), ("B", "two"))
+    assert settings.env == (("A", "1"), ("B", "two,three"))
 
 
 def test_ini_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,8 +127,8 @@ def test_empty_ini_value_falls_through_to_the_environment(monkeypatch: pytest.Mo
 
 def test_ini_env_linelist_is_parsed() -> None:
     settings = config.resolve(FakePytestConfig(ini={"env": ["DEBUG=1", "SERVICES=s3,sqs=x"]}))
-    # commas split items too, so "sqs=x" becomes its own pair
-    assert settings.env == (("DEBUG", "1"), ("SERVICES", "s3"), ("sqs", "x"))
+    # one entry per line: the value keeps its commas and equals signs
+    assert settings.env == (("DEBUG", "1"), ("SERVICES", "s3,sqs=x"))
 
 
 def test_env_kwarg_as_mapping_is_sorted() -> None:
@@ -297,11 +297,50 @@ def test_good_endpoint_url(endpoint: str) -> None:
     assert config.resolve(None, endpoint=endpoint).endpoint == endpoint
 
 
-@pytest.mark.parametrize(("value", "item"), [("FOO", "FOO"), ("A=1,FOO", "FOO"), ("=bar", "=bar")])
-def test_bad_env_item(value: str, item: str) -> None:
-    assert _error(env=value) == (
-        f"--localstack-env: invalid value {value!r}: {item!r} is not KEY=VALUE"
-    )
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "secret-token",
+            "entry 1 is not KEY=VALUE (its text is not shown, it may be a secret); give one "
+            "KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV",
+        ),
+        (
+            "A=1\nsecret-token",
+            "entry 2 is not KEY=VALUE (its text is not shown, it may be a secret); give one "
+            "KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV",
+        ),
+        (
+            "=secret-token",
+            "entry 1: '' is not a variable name; use letters, digits and underscores, not "
+            "starting with a digit",
+        ),
+        (
+            "MY KEY=secret-token",
+            "entry 1: 'MY KEY' is not a variable name; use letters, digits and underscores, not "
+            "starting with a digit",
+        ),
+    ],
+)
+def test_bad_env_entry_never_shows_a_value(value: str, message: str) -> None:
+    error = _error(env=value)
+    assert error == f"--localstack-env: {message}"
+    assert "secret-token" not in error
+
+
+def test_env_values_may_hold_commas_and_equals_signs() -> None:
+    settings = config.resolve(None, env="SERVICES=s3,sqs\nEXTRA=a=b, c")
+    assert settings.env == (("SERVICES", "s3,sqs"), ("EXTRA", "a=b, c"))
+
+
+def test_repeated_env_flag_is_one_entry_per_flag() -> None:
+    cli = {"env": ["SERVICES=s3,sqs", "DEBUG=1"]}
+    settings = config.resolve(FakePytestConfig(cli=cli, ini={"env": ["IGNORED=1"]}))
+    assert settings.env == (("SERVICES", "s3,sqs"), ("DEBUG", "1"))
+
+
+def test_settings_repr_hides_the_environment() -> None:
+    assert "secret-token" not in repr(config.resolve(None, env="TOKEN=secret-token"))
 
 
 def test_bad_boolean(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,8 +406,8 @@ def test_endpoint_key_sees_what_changes_the_emulator(changes: dict[str, Any]) ->
 
 
 def test_endpoint_key_ignores_env_order() -> None:
-    one = config.resolve(None, env="A=1,B=2").endpoint_key()
-    assert one == config.resolve(None, env="B=2,A=1").endpoint_key()
+    one = config.resolve(None, env="A=1\nB=2").endpoint_key()
+    assert one == config.resolve(None, env="B=2\nA=1").endpoint_key()
     assert one != config.resolve(None, env="A=1,B=3").endpoint_key()
 
 

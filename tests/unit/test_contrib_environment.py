@@ -306,3 +306,63 @@ def test_no_aws_credentials_reach_the_emulators_environment() -> None:
     child_env = process._child_environment(settings, {})
     assert not [k for k in child_env if k.startswith("AWS_")]
     assert REAL_KEY not in json.dumps(child_env)
+
+
+# -- directories left by killed runs ------------------------------------------------------------
+
+
+def _finished_process_token() -> str:
+    from pytest_localstack._processes import owner_token
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    token = owner_token(process.pid)
+    process.wait()
+    return token
+
+
+def _config_directory(parent: Path, name: str, owner: str) -> Path:
+    directory = parent / f"pytest-localstack-aws-{name}"
+    directory.mkdir()
+    (directory / "config").write_text("[default]\n")
+    (directory / "owner").write_text(owner)
+    return directory
+
+
+def test_directories_of_killed_runs_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_localstack._processes import owner_token
+
+    monkeypatch.setattr(environment.tempfile, "tempdir", str(tmp_path))
+    killed = _config_directory(tmp_path, "killed", _finished_process_token())
+    alive = _config_directory(tmp_path, "alive", owner_token())
+    unmarked = _config_directory(tmp_path, "unmarked", "")
+    (tmp_path / "pytest-localstack-aws-link").symlink_to(killed)
+    others = []
+    if os.getuid() == 0:  # another user's, as root can make it: never ours to delete
+        others.append(_config_directory(tmp_path, "other-user", _finished_process_token()))
+        os.chown(others[0], 65534, 65534)
+    environment._sweep_abandoned_directories.__wrapped__()
+    assert not killed.exists()
+    assert alive.exists()
+    assert unmarked.exists()
+    assert all(other.exists() for other in others)
+
+
+def test_a_patch_marks_its_directory_with_its_owner(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_localstack._processes import owner_token
+
+    monkeypatch.setattr(environment.tempfile, "tempdir", str(tmp_path))
+    made = []
+    real_mkdtemp = environment.tempfile.mkdtemp
+
+    def recording_mkdtemp(**kwargs: Any) -> str:
+        made.append(real_mkdtemp(**kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(environment.tempfile, "mkdtemp", recording_mkdtemp)
+    with environment.patch_environment(make_session()):
+        assert (Path(made[0]) / "owner").read_text() == owner_token()
+    assert not Path(made[0]).exists()

@@ -24,7 +24,7 @@ from filelock import FileLock
 from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Probe
-from pytest_localstack.exceptions import LocalstackError, StartupError
+from pytest_localstack.exceptions import EngineUnavailableError, LocalstackError, StartupError
 from pytest_localstack.runtimes import (
     LABEL,
     LABEL_CONFIG,
@@ -35,8 +35,12 @@ from pytest_localstack.runtimes import (
     Runtimes,
     ignore_spawn,
 )
+from pytest_localstack.sharing import coordinator as coordinator_module
 from pytest_localstack.sharing import registry
 from pytest_localstack.sharing.coordinator import Coordinator
+
+#: Before any fixture replaces it.
+REAL_START_WATCHDOG = Coordinator._start_watchdog
 
 
 class FakeEmulator:
@@ -316,6 +320,44 @@ def test_start_failure_is_recorded_and_fails_fast(runtime: FakeRuntime, run_dir:
         )
     assert len(runtime.starts) == 1
     assert not state_file(run_dir, SETTINGS.endpoint_key()).exists()
+
+
+def test_no_engine_for_auto_is_recorded_and_fails_fast(
+    runtime: FakeRuntime, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = []
+
+    def no_engine(self: Runtimes, settings: Settings) -> str:
+        asked.append(settings)
+        raise EngineUnavailableError("no AWS emulator can run here")
+
+    monkeypatch.setattr(Runtimes, "choose_engine", no_engine)
+    for worker in ("gw0", "gw1", "gw0"):
+        with pytest.raises(LocalstackError, match="no AWS emulator can run here"):
+            Coordinator(run_dir, "run1", worker_id=worker).endpoint(SETTINGS)
+    assert len(asked) == 1  # tried once; the other tests got the recorded answer
+    assert runtime.starts == []
+
+
+def test_a_watchdog_that_cannot_launch_is_recorded_and_fails_fast(
+    runtime: FakeRuntime, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Coordinator, "_start_watchdog", REAL_START_WATCHDOG)
+    monkeypatch.setattr(coordinator_module.sys, "executable", "/nonexistent/python")
+    with pytest.raises(StartupError) as first:
+        Coordinator(run_dir, "run1").endpoint(SETTINGS)
+    assert str(first.value) == (
+        "could not launch the run's watchdog (/nonexistent/python -m "
+        "pytest_localstack.sharing.watchdog): [Errno 2] No such file or directory: "
+        "'/nonexistent/python'; it stops the emulators if pytest is killed, so nothing was "
+        "started"
+    )
+    with pytest.raises(StartupError) as later:
+        Coordinator(run_dir, "run1", worker_id="gw1").endpoint(SETTINGS)
+    assert str(later.value) == (
+        "the emulator failed to start earlier in this run:\n" + str(first.value)
+    )
+    assert runtime.starts == []
 
 
 def test_failure_of_one_configuration_does_not_block_another(

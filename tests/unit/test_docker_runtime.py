@@ -27,6 +27,7 @@ from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import LOCALSTACK, MOTO
 from pytest_localstack.exceptions import (
+    ConfigurationError,
     EmulatorExitedError,
     EngineUnavailableError,
     ImageNotFoundError,
@@ -38,6 +39,7 @@ from pytest_localstack.runtimes import (
     LABEL_HOST,
     LABEL_OWNER,
     LABEL_RUN,
+    LABEL_SERVICE_PORTS,
     Endpoint,
     make_labels,
 )
@@ -317,6 +319,64 @@ def test_host_network_listens_on_127_0_0_1(client: FakeClient) -> None:
     assert container.removed
 
 
+def test_localstack_on_the_host_network_gets_a_free_range_of_its_own(client: FakeClient) -> None:
+    settings = Settings(engine="docker", network="host", start_timeout=0.2)
+    with pytest.raises(StartupError):
+        start(client, settings)
+    env = client.containers.created[-1].kwargs["environment"]
+    first = int(env["EXTERNAL_SERVICE_PORTS_START"])
+    last = int(env["EXTERNAL_SERVICE_PORTS_END"])
+    assert last - first == 49
+    assert first >= 10000  # above LocalStack's default range
+    assert last < 32768  # below the kernel's ephemeral ports
+    assert env["GATEWAY_LISTEN"].startswith("127.0.0.1:")
+    assert env["GATEWAY_SERVER"] == "hypercorn"
+    assert env["DNS_ADDRESS"] == "0"
+
+
+def test_a_second_emulator_avoids_the_service_ports_of_the_first(
+    client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_localstack.runtimes import base as runtimes
+
+    client.containers.create("other-run", labels={LABEL_SERVICE_PORTS: "10000-10049"})
+    draws = iter([0, 0, 1])  # the first block twice (it is taken), then the second
+    monkeypatch.setattr(runtimes.random, "randrange", lambda n: next(draws))
+    with pytest.raises(StartupError):
+        start(client, Settings(engine="docker", network="host", start_timeout=0.2))
+    created = client.containers.created[-1]
+    assert created.kwargs["environment"]["EXTERNAL_SERVICE_PORTS_START"] == "10050"
+    assert created.kwargs["labels"][LABEL_SERVICE_PORTS] == "10050-10099"
+
+
+def test_a_port_range_skips_ports_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_localstack.runtimes import base as runtimes
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        start_of_busy_block = busy - busy % 50
+        draws = iter([start_of_busy_block, 10000])
+        monkeypatch.setattr(runtimes, "PORT_RANGE_AREA", range(0, 65000))
+        monkeypatch.setattr(runtimes.random, "randrange", lambda n: next(draws) // 50)
+        chosen = runtimes.free_port_range(50)
+    assert busy not in chosen
+    assert chosen == range(10000, 10050)
+
+
+def test_no_free_port_range_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_localstack.runtimes import base as runtimes
+
+    monkeypatch.setattr(runtimes, "_is_free", lambda host, port: False)
+    with pytest.raises(StartupError) as raised:
+        runtimes.free_port_range(50, attempts=3)
+    assert str(raised.value) == (
+        "found no 50 consecutive free ports on 127.0.0.1 in 3 random tries between 10000 and "
+        "32749, for the emulator's services on the host network; stop what holds them, or leave "
+        "--localstack-network empty"
+    )
+
+
 # -- recorded before it starts --------------------------------------------------------------
 
 
@@ -427,17 +487,83 @@ def test_missing_image_is_pulled_when_allowed(client: FakeClient) -> None:
 # -- the engine -----------------------------------------------------------------------------
 
 
-def test_unreachable_engine(client: FakeClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
-    client.ping_error = ConnectionRefusedError(111, "Connection refused")
     with pytest.raises(EngineUnavailableError) as raised:
-        connect(client)
-    assert str(raised.value) == (
-        "cannot reach a Docker engine at tcp://127.0.0.1:1: [Errno 111] Connection refused. "
-        "Start Docker (or set DOCKER_HOST), or run without it: --localstack-engine=process "
+        connect()
+    message = str(raised.value)
+    assert message.startswith("cannot reach a Docker engine at tcp://127.0.0.1:1 (DOCKER_HOST): ")
+    assert message.endswith(
+        ". Start Docker (or set DOCKER_HOST), or run without it: --localstack-engine=process "
         'runs the embedded moto server (pip install "pytest-localstack[moto]"), '
         "--localstack-endpoint URL attaches to a running emulator."
     )
+
+
+def test_unreachable_given_client(client: FakeClient) -> None:
+    client.api.base_url = "http://127.0.0.1:1"
+    client.ping_error = ConnectionRefusedError(111, "Connection refused")
+    with pytest.raises(EngineUnavailableError) as raised:
+        connect(client)
+    assert str(raised.value).startswith(
+        "cannot reach a Docker engine at http://127.0.0.1:1 (the given client): [Errno 111] "
+        "Connection refused. Start Docker"
+    )
+
+
+def test_an_unresolvable_engine_host_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://docker:2375")  # GitLab's dind, outside GitLab
+    with pytest.raises(EngineUnavailableError) as raised:
+        connect()
+    assert str(raised.value).startswith(
+        "the Docker engine's host 'docker' (from DOCKER_HOST: tcp://docker:2375) does not resolve: "
+    )
+
+
+@pytest.fixture
+def engine_named_docker(client: FakeClient, monkeypatch: pytest.MonkeyPatch) -> FakeClient:
+    """The fake engine at tcp://docker:2375, a name (not a loopback name) for 127.0.0.1 here."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == "docker" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    client.api.base_url = "http://docker:2375"
+    return client
+
+
+@pytest.mark.parametrize("port", [0, 45871])
+def test_a_remote_engine_publishes_on_its_address_and_is_reached_by_name(
+    engine_named_docker: FakeClient, port: int
+) -> None:
+    settings = dataclasses.replace(MOTO_SETTINGS, port=port)
+    endpoint = start(engine_named_docker, settings)
+    (container,) = engine_named_docker.containers.created
+    ((_, (host, published)),) = container.kwargs["ports"].items()
+    assert host == "127.0.0.1"  # what "docker" resolves to, not the client's own loopback
+    assert published == (port or None)  # the remote engine picks a free port of its own
+    bound = container.ports["5000/tcp"][0]["HostPort"]
+    assert endpoint.url == f"http://docker:{bound}"
+
+
+def test_a_remote_engine_advertises_its_name_to_localstack(engine_named_docker: FakeClient) -> None:
+    settings = Settings(engine="docker", port=45872, start_timeout=10)
+    start(engine_named_docker, settings)
+    (container,) = engine_named_docker.containers.created
+    assert container.kwargs["environment"]["LOCALSTACK_HOST"] == "docker:45872"
+
+
+def test_host_network_on_a_remote_engine_is_refused(engine_named_docker: FakeClient) -> None:
+    settings = dataclasses.replace(MOTO_SETTINGS, network="host")
+    with pytest.raises(ConfigurationError) as raised:
+        start(engine_named_docker, settings)
+    assert str(raised.value) == (
+        "--localstack-network=host needs a local Docker engine, but the engine is "
+        "http://docker:2375 (the given client): the emulator would listen on that machine's "
+        "loopback address. Leave --localstack-network empty to publish its port there."
+    )
+    assert engine_named_docker.containers.created == []
 
 
 # -- the orphan sweep -----------------------------------------------------------------------

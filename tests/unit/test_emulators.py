@@ -84,11 +84,15 @@ def test_registry_of_emulators() -> None:
 
 def test_localstack_environment_on_host_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LOCALSTACK_AUTH_TOKEN", raising=False)
-    env = LOCALSTACK.container_environment(Settings(), 45123)
+    env = LOCALSTACK.container_environment(Settings(), 45123, service_ports=range(20050, 20100))
     assert env == {
         "KINESIS_ERROR_PROBABILITY": "0.0",
         "DYNAMODB_ERROR_PROBABILITY": "0.0",
         "GATEWAY_LISTEN": "127.0.0.1:45123",
+        "GATEWAY_SERVER": "hypercorn",  # twisted ignores the host of GATEWAY_LISTEN
+        "DNS_ADDRESS": "0",  # else a DNS server on 0.0.0.0:53
+        "EXTERNAL_SERVICE_PORTS_START": "20050",
+        "EXTERNAL_SERVICE_PORTS_END": "20099",  # LocalStack's end is inclusive
     }
 
 
@@ -96,7 +100,8 @@ def test_localstack_environment_with_published_port(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("LOCALSTACK_AUTH_TOKEN", raising=False)
     settings = Settings(kinesis_error_probability=0.25, dynamodb_error_probability=1)
     env = LOCALSTACK.container_environment(settings, None)
-    assert "GATEWAY_LISTEN" not in env
+    for name in ("GATEWAY_LISTEN", "GATEWAY_SERVER", "DNS_ADDRESS", "EXTERNAL_SERVICE_PORTS_START"):
+        assert name not in env  # inside its own network namespace, the image's defaults hold
     assert env["KINESIS_ERROR_PROBABILITY"] == "0.25"
     assert env["DYNAMODB_ERROR_PROBABILITY"] == "1.0"
 
@@ -119,13 +124,16 @@ def test_localstack_auth_token_is_not_invented(
 
 
 def test_moto_environment() -> None:
-    assert MOTO.container_environment(Settings(emulator="moto"), 5123) == {"MOTO_PORT": "5123"}
-    assert MOTO.container_environment(Settings(emulator="moto"), None) == {}
+    path_style = {"S3_IGNORE_SUBDOMAIN_BUCKETNAME": "true"}
+    settings = Settings(emulator="moto")
+    assert MOTO.container_environment(settings, 5123) == {**path_style, "MOTO_PORT": "5123"}
+    assert MOTO.container_environment(settings, None) == path_style
 
 
 def test_moto_never_receives_the_auth_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALSTACK_AUTH_TOKEN", "ls-secret-token")
-    assert MOTO.container_environment(Settings(emulator="moto"), 5123) == {"MOTO_PORT": "5123"}
+    env = MOTO.container_environment(Settings(emulator="moto"), 5123)
+    assert not [name for name in env if "TOKEN" in name]
 
 
 @pytest.mark.parametrize("name", ["kinesis_error_probability", "dynamodb_error_probability"])

@@ -73,8 +73,10 @@ def assert_usage_error(result: pytest.RunResult, message: str) -> None:
             "--localstack-endpoint: 'localhost:4566' is not a URL like http://host:4566",
         ),
         (
-            ["--localstack-env=FOO"],
-            "--localstack-env: invalid value 'FOO': 'FOO' is not KEY=VALUE",
+            ["--localstack-env=DEBUG=1", "--localstack-env=secret-token"],
+            "--localstack-env: entry 2 is not KEY=VALUE (its text is not shown, it may be a "
+            "secret); give one KEY=VALUE per flag, per ini line or per line of "
+            "PYTEST_LOCALSTACK_ENV",
         ),
         (
             ["--localstack-pull=maybe"],
@@ -136,15 +138,65 @@ def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None
     ] + ["--localstack-stop-reused"]
 
 
-def test_report_header(pytester: pytest.Pytester) -> None:
+def test_report_header(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/elsewhere.sock")
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest_subprocess("--localstack-region=eu-west-1")
     assert result.ret == pytest.ExitCode.OK
     headers = [line for line in result.stdout.lines if line.startswith("localstack: ")]
     assert headers == [
         "localstack: engine auto, emulator localstack, image localstack/localstack:4.14, "
-        "endpoint started on first use"
+        "endpoint started on first use",
+        "localstack: Docker engine unix:///run/elsewhere.sock (DOCKER_HOST)",
     ]
+
+
+def _use_context(home: Path, name: str, meta: str) -> Path:
+    import hashlib
+
+    meta_dir = home / ".docker" / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest()
+    meta_dir.mkdir(parents=True)
+    (meta_dir / "meta.json").write_text(meta)
+    (home / ".docker" / "config.json").write_text(f'{{"currentContext": "{name}"}}')
+    return meta_dir / "meta.json"
+
+
+def test_report_header_names_the_docker_context(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(pytester.path))
+    _use_context(
+        pytester.path, "colima", '{"Endpoints": {"docker": {"Host": "unix:///colima.sock"}}}'
+    )
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.OK
+    config_file = pytester.path / ".docker" / "config.json"
+    assert (
+        f"localstack: Docker engine unix:///colima.sock (Docker context 'colima' from "
+        f"currentContext in {config_file})"
+    ) in result.stdout.lines
+
+
+def test_report_header_with_a_broken_docker_context(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONTEXT", "gone")
+    monkeypatch.setenv("HOME", str(pytester.path))
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "localstack: Docker engine: Docker context 'gone' (from DOCKER_CONTEXT) has no usable "
+            "endpoint in */meta.json (FileNotFoundError: *); run `docker context ls` and "
+            "`docker context use NAME`, or set DOCKER_HOST"
+        ]
+    )
 
 
 def test_report_header_for_an_external_endpoint(pytester: pytest.Pytester) -> None:
@@ -286,3 +338,67 @@ def test_disabled_plugin_skips_classic_fixtures(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("-p", "no:localstack", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*the pytest-localstack plugin is disabled (-p no:localstack)*"])
+
+
+_PRINT_ENV = """
+from pytest_localstack.fixtures import SETTINGS_KEY
+
+def test_env(pytestconfig):
+    print("ENV", pytestconfig.stash[SETTINGS_KEY].env)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "environ"),
+    [
+        (["--localstack-env", "SERVICES=s3,sqs", "--localstack-env", "DEBUG=1"], "", ""),
+        ([], "localstack_env =\n    SERVICES=s3,sqs\n    DEBUG=1\n", ""),
+        ([], "", "SERVICES=s3,sqs\nDEBUG=1\n"),
+    ],
+    ids=["repeated-flag", "ini-lines", "environment-lines"],
+)
+def test_env_values_keep_their_commas(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    ini: str,
+    environ: str,
+) -> None:
+    if ini:
+        pytester.makeini("[pytest]\n" + ini)
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENV", environ)
+    pytester.makepyfile(_PRINT_ENV)
+    result = pytester.runpytest_subprocess("-s", *args)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*ENV (('SERVICES', 's3,sqs'), ('DEBUG', '1'))"])
+
+
+@pytest.mark.parametrize(
+    ("ini", "environ", "message"),
+    [
+        (
+            "localstack_env =\n    DEBUG=1\n    secret-token\n",
+            "",
+            "--localstack-env: entry 2 is not KEY=VALUE (its text is not shown, it may be a "
+            "secret); give one KEY=VALUE per flag, per ini line or per line of "
+            "PYTEST_LOCALSTACK_ENV",
+        ),
+        (
+            "",
+            "MY TOKEN=secret-token",
+            "--localstack-env: entry 1: 'MY TOKEN' is not a variable name; use letters, digits "
+            "and underscores, not starting with a digit",
+        ),
+    ],
+    ids=["ini", "environment"],
+)
+def test_bad_env_entry_is_a_usage_error_without_the_value(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ini: str, environ: str, message: str
+) -> None:
+    if ini:
+        pytester.makeini("[pytest]\n" + ini)
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENV", environ)
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess()
+    assert_usage_error(result, message)
+    assert "secret-token" not in result.stdout.str() + result.stderr.str()

@@ -31,15 +31,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_localstack._processes import is_alive, owner_token
 from pytest_localstack.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -232,7 +235,10 @@ def patch_environment(session: RunningSession) -> Iterator[dict[str, str]]:
 
     :returns: a copy of the environment as set, e.g. for ``subprocess.run(..., env=...)``.
     """
-    directory = Path(tempfile.mkdtemp(prefix="pytest-localstack-aws-"))
+    _sweep_abandoned_directories()
+    directory = Path(tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX))
+    # Who made it: a run killed with SIGKILL cannot remove it; the next one does (see below).
+    (directory / _OWNER_FILE).write_text(owner_token())
     try:
         changes = environment_changes(session, directory)
         entry = _Entry({name: os.environ.get(name) for name in changes})
@@ -244,6 +250,28 @@ def patch_environment(session: RunningSession) -> Iterator[dict[str, str]]:
             _remove(entry)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+_DIRECTORY_PREFIX = "pytest-localstack-aws-"
+_OWNER_FILE = "owner"
+
+
+@functools.cache
+def _sweep_abandoned_directories() -> None:
+    """Remove the generated config directories of processes that were killed before they
+    could, once per process: ours only (same user, not a symlink), and only once the process
+    named in its ``owner`` file is gone."""
+    for candidate in Path(tempfile.gettempdir()).glob(_DIRECTORY_PREFIX + "*"):
+        try:
+            info = candidate.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            owner = (candidate / _OWNER_FILE).read_text()
+        except OSError:
+            continue
+        if owner and not is_alive(owner):
+            logger.debug("removing %s of a killed run", candidate)
+            shutil.rmtree(candidate, ignore_errors=True)
 
 
 def for_children(

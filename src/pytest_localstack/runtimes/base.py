@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,6 +18,8 @@ LABEL_RUN = "pytest-localstack.run"
 LABEL_OWNER = "pytest-localstack.owner"
 LABEL_HOST = "pytest-localstack.host"
 LABEL_CONFIG = "pytest-localstack.config"
+#: ``FIRST-LAST``: the ports an emulator on the host network may open for its services.
+LABEL_SERVICE_PORTS = "pytest-localstack.service-ports"
 
 
 def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]:
@@ -49,6 +52,9 @@ class Endpoint:
     docker_host: str = ""
     log_path: str = ""
     remove_on_stop: bool = True
+    #: A process's start time (see :mod:`pytest_localstack._processes`): with the pid in
+    #: ``handle`` it names the process, so that a reused pid is never stopped for it.
+    started: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -121,3 +127,42 @@ def free_port(host: str = "127.0.0.1", wanted: int = 0) -> int:
             raise PortInUseError(host, wanted) from None
         port: int = sock.getsockname()[1]
         return port
+
+
+#: Where :func:`free_port_range` looks: below Linux's ephemeral ports (32768 and up), so that
+#: outgoing connections do not take them, and above LocalStack's default (4510-4559).
+PORT_RANGE_AREA = range(10000, 32750)
+
+
+def free_port_range(
+    count: int, host: str = "127.0.0.1", attempts: int = 40, avoid: frozenset[int] = frozenset()
+) -> range:
+    """``count`` consecutive ports, all free on ``host`` now and none in ``avoid``, at a random
+    place.
+
+    Concurrent runs on one machine draw different ranges, skip ranges in use and the ranges
+    that running emulators were given (``avoid``), so that emulators on the host network do
+    not fight over the same ports.
+    """
+    from pytest_localstack.exceptions import StartupError
+
+    blocks = len(PORT_RANGE_AREA) // count
+    for _ in range(attempts):
+        start = PORT_RANGE_AREA.start + random.randrange(blocks) * count
+        candidate = range(start, start + count)
+        if avoid.isdisjoint(candidate) and all(_is_free(host, port) for port in candidate):
+            return candidate
+    raise StartupError(
+        f"found no {count} consecutive free ports on {host} in {attempts} random tries between "
+        f"{PORT_RANGE_AREA.start} and {PORT_RANGE_AREA.stop - 1}, for the emulator's services on "
+        "the host network; stop what holds them, or leave --localstack-network empty"
+    )
+
+
+def _is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True

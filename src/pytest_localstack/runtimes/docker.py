@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-import os
 import socket
 import threading
-import urllib.parse
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from pytest_localstack._processes import is_alive
+from pytest_localstack._redact import redact
+from pytest_localstack._redact import register as register_secrets
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Emulator
 from pytest_localstack.exceptions import (
-    EngineUnavailableError,
+    ConfigurationError,
     ImageNotFoundError,
     LocalstackError,
     StartupError,
@@ -27,71 +25,17 @@ from pytest_localstack.runtimes.base import (
     LABEL_HOST,
     LABEL_OWNER,
     LABEL_RUN,
+    LABEL_SERVICE_PORTS,
     Endpoint,
     free_port,
+    free_port_range,
     ignore_spawn,
 )
+from pytest_localstack.runtimes.docker_client import address_of, client_for
+from pytest_localstack.runtimes.docker_client import connect as connect  # importable from here too
+from pytest_localstack.runtimes.docker_engines import EngineAddress, find_engine, reach
 
 logger = logging.getLogger("pytest_localstack.docker")
-
-_LOCAL_NAMES = ("", "localhost", "127.0.0.1", "::1")
-
-
-#: Clients made here, one per engine address, kept open for the life of the process.
-_clients: dict[str, Any] = {}
-
-
-def connect(docker_client: Any = None, base_url: str = "") -> Any:
-    """A docker client that answers a ping, or :class:`EngineUnavailableError`."""
-    import docker
-
-    if docker_client is None and base_url in _clients:
-        return _clients[base_url]
-    where = base_url or os.environ.get("DOCKER_HOST") or "the default socket"
-    client = docker_client
-    failure = ""
-    try:
-        if client is None:
-            client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
-        client.ping()
-    except Exception as error:
-        failure = str(error) or type(error).__name__
-    if failure:
-        if client is not None and docker_client is None:
-            client.close()
-        _collect_leaked_sockets()
-        raise EngineUnavailableError(
-            f"cannot reach a Docker engine at {where}: {failure}. Start Docker (or set "
-            "DOCKER_HOST), or run without it: --localstack-engine=process runs the embedded "
-            'moto server (pip install "pytest-localstack[moto]"), --localstack-endpoint URL '
-            "attaches to a running emulator."
-        )
-    if docker_client is None:
-        _clients[base_url] = client
-    return client
-
-
-def _collect_leaked_sockets() -> None:
-    """The docker SDK leaves the socket of a failed first request unclosed; close it quietly.
-
-    Without this, a suite that turns warnings into errors fails on a ResourceWarning merely
-    because Docker is not running.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
-def engine_host(docker_client: Any) -> str:
-    """The address where published ports of this engine are reached: 127.0.0.1 unless remote."""
-    docker_host = os.environ.get("DOCKER_HOST", "")
-    base_url = str(getattr(docker_client.api, "base_url", ""))
-    for candidate in (base_url, docker_host):
-        parsed = urllib.parse.urlparse(candidate)
-        remote = parsed.hostname not in (*_LOCAL_NAMES, "docker", None)
-        if parsed.scheme in ("tcp", "http", "https", "ssh") and remote:
-            return socket.gethostbyname(str(parsed.hostname))
-    return "127.0.0.1"
 
 
 class DockerRuntime:
@@ -125,8 +69,8 @@ class DockerRuntime:
             try:
                 if base_url:
                     client = docker.DockerClient(base_url=base_url, timeout=10)
-                else:
-                    client = docker.from_env(timeout=10)
+                else:  # the engine the run used: found the same way, from the same environment
+                    client = client_for(find_engine(), timeout=10)
             except Exception:
                 continue
             try:
@@ -139,6 +83,12 @@ class DockerRuntime:
             finally:
                 client.close()
 
+    def address(self) -> EngineAddress:
+        """The engine this runtime talks to."""
+        client = self.client()
+        given = self._given_client is not None
+        return address_of(client) if given else find_engine()
+
     def start(
         self,
         settings: Settings,
@@ -146,25 +96,43 @@ class DockerRuntime:
         labels: dict[str, str],
         on_spawn: Callable[[Endpoint], None] = ignore_spawn,
     ) -> Endpoint:
+        register_secrets(value for _, value in settings.env)
         client = self.client()
         sweep_orphans(client)
         image = settings.image_for_emulator
         self._ensure_image(client, image, settings.pull)
-        host = engine_host(client)
+        address = self.address()
+        where = reach(address)
         host_network = settings.network == "host"
-        if host == "127.0.0.1" or host_network:
+        if host_network and not address.is_local:
+            raise ConfigurationError(
+                f"--localstack-network=host needs a local Docker engine, but the engine is "
+                f"{address.describe()}: the emulator would listen on that machine's loopback "
+                "address. Leave --localstack-network empty to publish its port there."
+            )
+        if address.is_local or host_network:
             port = free_port(wanted=settings.port)
         else:
             port = settings.port  # a remote engine checks its own ports
         listen_port = port if host_network else None
+        service_ports = None
+        if host_network and emulator.service_ports:
+            service_ports = free_port_range(
+                emulator.service_ports, avoid=_service_ports_in_use(client)
+            )
         environment = {
             **emulator.container_environment(
-                settings, listen_port, advertised=f"{host}:{port}" if port else ""
+                settings,
+                listen_port,
+                advertised=f"{where.url_host}:{port}" if port else "",
+                service_ports=service_ports,
             ),
             **dict(settings.env),
         }
         run_kwargs: dict[str, Any] = {
-            "labels": labels,
+            "labels": labels
+            if service_ports is None
+            else {**labels, LABEL_SERVICE_PORTS: f"{service_ports[0]}-{service_ports[-1]}"},
             "environment": environment,
             "command": emulator.container_command(listen_port),
             "name": settings.container_name,
@@ -172,7 +140,9 @@ class DockerRuntime:
         if host_network:
             run_kwargs["network_mode"] = "host"
         else:
-            run_kwargs["ports"] = {f"{emulator.container_port}/tcp": (host, port or None)}
+            run_kwargs["ports"] = {
+                f"{emulator.container_port}/tcp": (where.bind_address, port or None)
+            }
             if settings.network not in ("", "bridge"):
                 run_kwargs["network"] = settings.network
         # Create, record, then start: a run interrupted while the container starts (Ctrl-C,
@@ -202,7 +172,7 @@ class DockerRuntime:
             except Exception as error:
                 raise _could_not_start(image, error) from None
             port = listen_port or self._published_port(container, emulator.container_port)
-            url = f"{'https' if settings.use_ssl else 'http'}://{host}:{port}"
+            url = f"{'https' if settings.use_ssl else 'http'}://{where.url_host}:{port}"
             _forward_logs(container, settings.container_log_level)
             probe = wait_until_ready(
                 emulator,
@@ -319,6 +289,17 @@ def sweep_orphans(client: Any) -> list[str]:
     return removed
 
 
+def _service_ports_in_use(client: Any) -> frozenset[int]:
+    """The service ports of every emulator that runs on the host network of this engine."""
+    ports: set[int] = set()
+    listed = client.containers.list(filters={"label": LABEL_SERVICE_PORTS}, ignore_removed=True)
+    for container in listed:
+        first, _, last = (container.labels or {}).get(LABEL_SERVICE_PORTS, "").partition("-")
+        if first.isdigit() and last.isdigit():
+            ports.update(range(int(first), int(last) + 1))
+    return frozenset(ports)
+
+
 def _remove_labelled(client: Any, labels: dict[str, str]) -> None:
     """Remove the containers that carry exactly these labels (run, owner and configuration)."""
     wanted = [f"{name}={value}" for name, value in labels.items() if name != LABEL_HOST]
@@ -354,7 +335,7 @@ def _tail(container: Any, lines: int = 50) -> str:
         raw: bytes = container.logs(tail=lines)
     except Exception as error:
         return f"(logs unavailable: {error})"
-    return raw.decode("utf-8", "replace").rstrip()
+    return redact(raw.decode("utf-8", "replace").rstrip())
 
 
 def _remove(container: Any) -> None:
@@ -371,7 +352,7 @@ def _forward_logs(container: Any, level: int) -> None:
     def pump() -> None:
         try:
             for line in container.logs(stream=True, follow=True):
-                child.log(level, "%s", line.decode("utf-8", "replace").rstrip())
+                child.log(level, "%s", redact(line.decode("utf-8", "replace").rstrip()))
         except Exception as error:
             child.debug("log stream ended: %s", error)
 

@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pytest_localstack._processes import is_alive, start_time
+from pytest_localstack._redact import redact
+from pytest_localstack._redact import register as register_secrets
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import MOTO, Emulator
 from pytest_localstack.exceptions import EngineUnavailableError
@@ -86,12 +89,12 @@ class ProcessRuntime:
     ) -> Endpoint:
         self.ensure_available()
         emulator.check_settings(settings)
+        register_secrets(value for _, value in settings.env)
         port = free_port(wanted=settings.port)
         version = _moto_version()  # before the spawn: nothing may delay its record
-        log_path = Path(
-            tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")[1]
-        )
-        with log_path.open("wb") as log_file:
+        log_fd, log_name = tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")
+        log_path = Path(log_name)
+        with os.fdopen(log_fd, "wb") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                 stdin=subprocess.DEVNULL,
@@ -108,6 +111,7 @@ class ProcessRuntime:
             version=version,
             engine=self.name,
             handle=str(process.pid),
+            started=start_time(process.pid),  # so that a reused pid is not taken for it
             log_path=str(log_path),
         )
         on_spawn(endpoint)
@@ -149,20 +153,21 @@ class ProcessRuntime:
         child = _children.get(pid)
         if child is not None:
             return child.poll() is None
+        # A zombie, or a pid reused by another program (another start time), is not ours.
+        if not is_alive(f"{pid}:{endpoint.started}"):
+            return False
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
-            return False
-        # A zombie, or a pid reused by another program, is not our emulator.
-        return b"moto.server" in cmdline and stat.rsplit(")", 1)[-1].split()[0] != "Z"
+            return True  # no /proc (macOS): it exists; its start time cannot be checked
+        return b"moto.server" in cmdline
 
     def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
         try:
             text = Path(endpoint.log_path).read_text(errors="replace")
         except OSError as error:
             return f"(logs unavailable: {error})"
-        return "\n".join(text.splitlines()[-lines:])
+        return redact("\n".join(text.splitlines()[-lines:]))
 
 
 def _forward_logs(log_path: Path, process: subprocess.Popen[bytes], level: int) -> None:
@@ -175,7 +180,8 @@ def _forward_logs(log_path: Path, process: subprocess.Popen[bytes], level: int) 
                 while True:
                     line = log_file.readline()
                     if line:
-                        child.log(level, "%s", line.decode("utf-8", "replace").rstrip())
+                        text = line.decode("utf-8", "replace").rstrip()
+                        child.log(level, "%s", redact(text))
                     elif process.poll() is not None:
                         return
                     else:

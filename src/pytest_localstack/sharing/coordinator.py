@@ -126,14 +126,23 @@ class Coordinator:
             self._start_watchdog()
 
     def _start_watchdog(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=True,
-            timeout=30,
-        )
+        """Launch the watchdog; a failure is a :class:`StartupError`, recorded like a failed
+        start, so that the run's later tests fail at once instead of each trying again."""
+        try:
+            subprocess.run(
+                [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                # Not a pipe: the detached watchdog would hold it open, and this would wait.
+                stderr=subprocess.DEVNULL,
+                check=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            raise StartupError(
+                f"could not launch the run's watchdog ({sys.executable} -m {WATCHDOG_MODULE}): "
+                f"{error}; it stops the emulators if pytest is killed, so nothing was started"
+            ) from None
 
     def recorded_endpoints(self) -> list[Endpoint]:
         """Every emulator that a process of this run started or is starting, once each."""
