@@ -6,6 +6,7 @@ runtimes and the coordinator are imported only when a test uses the plugin.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,26 +14,34 @@ import pytest
 
 from pytest_localstack import config as localstack_config
 from pytest_localstack import fixtures
+from pytest_localstack._marks import MARKER, MARKER_HELP, marks_localstack, uses_localstack
 from pytest_localstack.fixtures import COORDINATOR_KEY, STOPPED_REUSED_KEY
 from pytest_localstack.session import LocalstackSession
 
-#: The resource fixtures (``s3_bucket``, ``make_s3_bucket``, ...); light to import.
-pytest_plugins = ["pytest_localstack.resources.fixtures"]
+#: The resource fixtures (``s3_bucket``, ``make_s3_bucket``, ...) and the reporting of progress,
+#: failed starts and emulator logs.
+pytest_plugins = ["pytest_localstack.resources.fixtures", "pytest_localstack._reporting"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("localstack", "pytest-localstack: AWS emulator")
     for option in localstack_config.OPTIONS:
-        default = option.default if option.default != () else "none"
-        help_text = f"{option.help} (default: {default}; ini {option.ini}; env {option.env})"
-        if option.name == "env":  # repeatable: a value may hold commas (SERVICES=s3,sqs)
-            group.addoption(
-                option.flag, dest=option.dest, default=None, action="append", help=help_text
-            )
-            parser.addini(option.ini, help=option.help, type="linelist")
+        help_text = (
+            f"{option.help} (default: {option.help_default}; ini {option.ini}; env {option.env})"
+        )
+        if option.is_flag:
+            _add_flag(group, option, help_text)
         else:
-            group.addoption(option.flag, dest=option.dest, default=None, help=help_text)
-            parser.addini(option.ini, help=option.help, type="string")
+            group.addoption(
+                option.flag,
+                dest=option.dest,
+                default=None,
+                metavar=option.help_metavar,
+                # repeatable: a value may hold commas (SERVICES=s3,sqs)
+                action="append" if option.is_list else "store",
+                help=help_text,
+            )
+        parser.addini(option.ini, help=option.help, **_ini_type(option))
     group.addoption(
         "--localstack-stop-reused",
         action="store_true",
@@ -41,8 +50,70 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_BOOLEAN_WORDS = {True: ("true", "yes", "on", "1"), False: ("false", "no", "off", "0")}
+
+
+def _add_flag(group: Any, option: localstack_config.Option, help_text: str) -> None:
+    """``--localstack-reuse`` / ``--no-localstack-reuse``; ``--localstack-reuse=false`` too."""
+    group.addoption(
+        option.flag,
+        option.negative_flag,
+        dest=option.dest,
+        default=None,
+        action=_FlagAction,
+        help=help_text,
+    )
+    for value, words in _BOOLEAN_WORDS.items():
+        spellings = dict.fromkeys(
+            spelling for word in words for spelling in (word, word.capitalize(), word.upper())
+        )
+        group.addoption(
+            *(f"{option.flag}={spelling}" for spelling in spellings),
+            dest=option.dest,
+            action="store_const",
+            const=value,
+            help=argparse.SUPPRESS,
+        )
+
+
+class _FlagAction(argparse.Action):
+    """A flag whose ``--no-`` spelling stores False."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(
+        self, parser: Any, namespace: Any, values: Any, option_string: str | None = None
+    ) -> None:
+        setattr(namespace, self.dest, not (option_string or "").startswith("--no-"))
+
+    def format_usage(self) -> str:
+        return " | ".join(self.option_strings)
+
+
+def _ini_type(option: localstack_config.Option) -> dict[str, Any]:
+    """Native TOML booleans and numbers where pytest types ini values (9.2+), strings elsewhere.
+
+    A value of the wrong type still arrives as a string and gets this plugin's own message.
+    """
+    if option.is_list:
+        return {"type": "linelist"}
+    native = type(option.default)
+    if native is str or pytest.version_tuple < (9, 2):
+        return {"type": "string"}
+    return {"type": native | str, "default": None}
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
     fixtures.configure_run(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the plugin's fixtures ``localstack``."""
+    for item in items:
+        if uses_localstack(item):
+            item.add_marker(MARKER)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -58,6 +129,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     The controller's sessionfinish runs after every worker is down, also after a crash.
     """
+    coordinator = session.config.stash.get(COORDINATOR_KEY, None)
+    if coordinator is not None and not hasattr(session.config, "workerinput"):
+        from pytest_localstack._reporting import remember_failures
+
+        remember_failures(session.config, coordinator.failures())
     fixtures.finish_run(session.config)
 
 
@@ -98,20 +174,26 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"localstack: {endpoint.engine} {endpoint.emulator} {endpoint.version} "
             f"served {endpoint.url}"
         )
+        if endpoint.note:
+            terminalreporter.write_line(f"localstack: {endpoint.note}", yellow=True)
         warning = proxy_warning(endpoint.url)
         if warning:
             terminalreporter.write_line(f"localstack: warning: {warning}", yellow=True)
 
 
 @pytest.fixture
+@marks_localstack
 def localstack_session(pytestconfig: pytest.Config) -> Iterator[LocalstackSession]:
     """A session with a fresh account in the run's emulator; redirects nothing by itself."""
+    __tracebackhide__ = True
     with fixtures.shared_session(pytestconfig) as session:
         yield session
 
 
 @pytest.fixture
+@marks_localstack
 def localstack(localstack_session: LocalstackSession) -> Iterator[LocalstackSession]:
     """Like ``localstack_session``, with every botocore and boto3 client redirected to it."""
+    __tracebackhide__ = True
     with fixtures.patched(localstack_session):
         yield localstack_session

@@ -6,6 +6,7 @@ command-line options and ini keys, and the docs are checked against it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -14,178 +15,42 @@ import logging
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pytest_localstack._options import (  # the table of options, re-exported
+    DEFAULT_LOCALSTACK_IMAGE,
+    DEFAULT_MOTO_IMAGE,
+    DEFAULT_REGION,
+    EMULATORS,
+    ENGINES,
+    NETWORKS_WITH_PUBLISHED_PORTS,
+    OPTIONS,
+    OPTIONS_BY_NAME,
+    SHARE_MODES,
+    Option,
+)
 from pytest_localstack.exceptions import ConfigurationError
 
-ENGINES = ("auto", "docker", "process", "external")
-EMULATORS = ("localstack", "moto")
-SHARE_MODES = ("run", "worker")
-NETWORKS_WITH_PUBLISHED_PORTS = ("", "bridge")
-
-DEFAULT_LOCALSTACK_IMAGE = "localstack/localstack:4.14"
-DEFAULT_MOTO_IMAGE = "motoserver/moto:latest"
-DEFAULT_REGION = "us-east-1"
-
-
-def _parse_bool(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{value!r} is not a boolean; use true or false")
-
-
-def _parse_seconds(value: str) -> float:
-    return float(value)
-
-
-_VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _parse_environment(value: str) -> tuple[tuple[str, str], ...]:
-    """One ``KEY=VALUE`` per line; a value may hold commas and ``=``.
-
-    Errors name the entry and at most its key, never a value: values are often tokens.
-    """
-    pairs = []
-    for number, item in enumerate(value.splitlines(), start=1):
-        if not item.strip():
-            continue
-        key, sep, val = item.partition("=")
-        key = key.strip()
-        if not sep:
-            raise ValueError(
-                f"entry {number} is not KEY=VALUE (its text is not shown, it may be a secret); "
-                "give one KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV"
-            )
-        if not _VARIABLE_NAME.match(key):
-            raise ValueError(
-                f"entry {number}: {key!r} is not a variable name; use letters, digits and "
-                "underscores, not starting with a digit"
-            )
-        pairs.append((key, val.strip()))
-    return tuple(pairs)
-
-
-@dataclasses.dataclass(frozen=True)
-class Option:
-    """One setting that can come from the command line, an ini key or the environment."""
-
-    name: str
-    help: str
-    default: Any
-    parse: Callable[[str], Any] = str
-    choices: tuple[str, ...] = ()
-    #: Its values may be secrets: messages never repeat them.
-    sensitive: bool = False
-
-    @property
-    def flag(self) -> str:
-        return "--localstack-" + self.name.replace("_", "-")
-
-    @property
-    def ini(self) -> str:
-        return "localstack_" + self.name
-
-    @property
-    def env(self) -> str:
-        return "PYTEST_LOCALSTACK_" + self.name.upper()
-
-    @property
-    def dest(self) -> str:
-        return "localstack_" + self.name
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option(
-        "engine",
-        "where the emulator runs: auto (external if an endpoint is set, else Docker if it "
-        "answers, else the embedded moto server), docker, process or external",
-        "auto",
-        choices=ENGINES,
-    ),
-    Option(
-        "emulator",
-        "what the Docker image runs, which decides the readiness probe, the port setting and "
-        "how an account is chosen: localstack or moto",
-        "localstack",
-        choices=EMULATORS,
-    ),
-    Option(
-        "image",
-        f"Docker image as repository[:tag] (default {DEFAULT_LOCALSTACK_IMAGE}, or "
-        f"{DEFAULT_MOTO_IMAGE} for the moto emulator)",
-        "",
-    ),
-    Option(
-        "network",
-        "Docker network mode; empty publishes the emulator port on a free 127.0.0.1 port, "
-        "'host' runs the emulator on the host network listening on a free 127.0.0.1 port",
-        "",
-    ),
-    Option("endpoint", "URL of an emulator that someone else runs (engine external)", ""),
-    Option(
-        "port",
-        "host port the emulator listens on (0 picks a free port; a fixed one must be free)",
-        0,
-        parse=int,
-    ),
-    Option(
-        "start_timeout",
-        "seconds to wait for the emulator to become ready",
-        120.0,
-        parse=_parse_seconds,
-    ),
-    Option(
-        "stop_timeout",
-        "seconds to wait for the emulator to stop before it is killed",
-        10.0,
-        parse=_parse_seconds,
-    ),
-    Option("region", "AWS region of the sessions' identities", DEFAULT_REGION),
-    Option(
-        "pull",
-        "pull the image when it is missing locally (true) or fail (false)",
-        True,
-        parse=_parse_bool,
-    ),
-    Option(
-        "share",
-        "run: one emulator for the whole run, shared by all xdist workers; "
-        "worker: one emulator per worker (the original plugin's behaviour)",
-        "run",
-        choices=SHARE_MODES,
-    ),
-    Option(
-        "reuse",
-        "keep the emulator running after the run and attach to it in the next run with the "
-        "same settings (each session still gets a fresh account)",
-        False,
-        parse=_parse_bool,
-    ),
-    Option(
-        "subprocess_env",
-        "while patched, point child processes (the AWS CLI, other SDKs) at the emulator "
-        "through the environment: endpoint, the session's credentials and region, generated "
-        "config files (true), or leave their environment alone (false)",
-        True,
-        parse=_parse_bool,
-    ),
-    Option(
-        "env",
-        "extra environment for the emulator container or process: KEY=VALUE, the value may "
-        "hold commas; repeat the flag for more (one per line in the ini key and in the "
-        "environment variable)",
-        (),
-        parse=_parse_environment,
-        sensitive=True,
-    ),
-)
-
-OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}
+__all__ = [
+    "DEFAULT_LOCALSTACK_IMAGE",
+    "DEFAULT_MOTO_IMAGE",
+    "DEFAULT_REGION",
+    "EMULATORS",
+    "ENGINES",
+    "NETWORKS_WITH_PUBLISHED_PORTS",
+    "OPTIONS",
+    "OPTIONS_BY_NAME",
+    "SETTING_NAMES",
+    "SHARE_MODES",
+    "Option",
+    "Settings",
+    "image_repository",
+    "replace",
+    "resolve",
+    "resolve_classic",
+    "validate_region",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,11 +80,11 @@ class Settings:
 
     def __post_init__(self) -> None:
         for option in OPTIONS:
-            if option.choices and getattr(self, option.name) not in option.choices:
-                raise ConfigurationError(
-                    f"{option.flag}: invalid value {getattr(self, option.name)!r}; "
-                    f"choose from {', '.join(option.choices)}"
-                )
+            value = getattr(self, option.name)
+            if option.choices and value not in option.choices:
+                raise _invalid(option.name, value, f"choose from {', '.join(option.choices)}")
+            if option.is_flag and not isinstance(value, bool):
+                raise _invalid(option.name, value, "use true or false")
         for name in ("start_timeout", "stop_timeout"):
             value = getattr(self, name)
             if (
@@ -228,9 +93,7 @@ class Settings:
                 or not math.isfinite(value)
                 or value <= 0
             ):
-                raise ConfigurationError(
-                    f"{OPTIONS_BY_NAME[name].flag}: {value!r} is not a positive number of seconds"
-                )
+                raise _invalid(name, value, "use a positive number of seconds")
         for name in ("kinesis_error_probability", "dynamodb_error_probability"):
             value = getattr(self, name)
             if (
@@ -238,32 +101,30 @@ class Settings:
                 or not isinstance(value, (int, float))
                 or not (0.0 <= value <= 1.0)
             ):
-                raise ConfigurationError(
-                    f"{name}: {value!r} is not a probability; use a number from 0.0 to 1.0"
-                )
+                raise _invalid(name, value, "use a probability from 0.0 to 1.0")
         if (
             isinstance(self.port, bool)
             or not isinstance(self.port, int)
             or not (0 <= self.port <= 65535)
         ):
-            raise ConfigurationError(
-                f"--localstack-port: {self.port!r} is not a port; use 1 to 65535, or 0 for a "
-                "free one"
-            )
+            raise _invalid("port", self.port, "use 1 to 65535, or 0 for a free one")
         if not isinstance(self.container_log_level, int):
-            raise ConfigurationError(
-                f"container_log_level: {self.container_log_level!r} is not a logging level; "
-                "use e.g. logging.DEBUG"
+            raise _invalid(
+                "container_log_level", self.container_log_level, "use a level like logging.DEBUG"
             )
         if self.engine == "external" and not self.endpoint:
             raise ConfigurationError(
-                "--localstack-engine=external needs an endpoint: set --localstack-endpoint URL "
-                "(or the localstack_endpoint ini key)"
+                "engine external needs an endpoint",
+                setting="engine",
+                source=default_source("engine"),
+                hint="set --localstack-endpoint URL (or the localstack_endpoint ini key, or "
+                "PYTEST_LOCALSTACK_ENDPOINT)",
             )
-        if self.endpoint and not re.match(r"^https?://[^/\s]+/?$", self.endpoint):
-            raise ConfigurationError(
-                f"--localstack-endpoint: {self.endpoint!r} is not a URL like http://host:4566"
-            )
+        if self.endpoint and (
+            not isinstance(self.endpoint, str)
+            or not re.match(r"^https?://[^/\s]+/?$", self.endpoint)
+        ):
+            raise _invalid("endpoint", self.endpoint, "use a URL like http://host:4566")
         validate_region(self.region)
 
     @property
@@ -296,6 +157,18 @@ class Settings:
         return hashlib.sha256(encoded).hexdigest()[:16]
 
 
+def default_source(name: str) -> str:
+    """How a setting is named when nobody says where its value came from: its option."""
+    option = OPTIONS_BY_NAME.get(name)
+    return option.flag if option is not None else f"{name}="
+
+
+def _invalid(name: str, value: Any, hint: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"invalid value {value!r}", setting=name, source=default_source(name), hint=hint
+    )
+
+
 @functools.cache
 def _known_region_patterns() -> list[re.Pattern[str]]:
     from botocore.loaders import Loader
@@ -304,27 +177,30 @@ def _known_region_patterns() -> list[re.Pattern[str]]:
     return [re.compile(partition["regionRegex"]) for partition in data["partitions"]]
 
 
-def validate_region(region: str) -> None:
+def validate_region(region: str, source: str = "--localstack-region") -> None:
     """Fail for a region name that matches no AWS partition (a typo like ``us-east1``)."""
     if not isinstance(region, str) or not any(
         pattern.match(region) for pattern in _known_region_patterns()
     ):
         raise ConfigurationError(
-            f"--localstack-region: {region!r} is not an AWS region name; "
-            "use one like us-east-1 or eu-west-1"
+            f"invalid value {region!r}",
+            setting="region",
+            source=source,
+            hint="use an AWS region name like us-east-1 or eu-west-1",
         )
 
 
-def _raw_value(option: Option, pytest_config: Any | None) -> Any:
-    """The first value found on the command line, in the ini file or in the environment."""
+def _raw_value(option: Option, pytest_config: Any | None) -> tuple[Any, str]:
+    """The first value found on the command line, in the ini file or in the environment,
+    and where it was found."""
     if pytest_config is not None:
         cli = pytest_config.getoption(option.dest, default=None)
         if cli is not None:
-            return cli
+            return cli, option.flag
         ini = pytest_config.getini(option.ini)
         if ini not in ("", None, []):
-            return ini
-    return os.environ.get(option.env)
+            return ini, f"ini key {option.ini}"
+    return os.environ.get(option.env), f"env var {option.env}"
 
 
 def _coerce(option: Option, value: Any) -> Any:
@@ -332,51 +208,101 @@ def _coerce(option: Option, value: Any) -> Any:
         return tuple(sorted((str(k), str(v)) for k, v in value.items()))
     if isinstance(value, list):
         value = "\n".join(value)
+    if isinstance(option.default, float) and type(value) is int:
+        return float(value)
     if not isinstance(value, str):
         return value
     try:
         return option.parse(value)
     except ValueError as error:
-        if option.sensitive:
-            raise ConfigurationError(f"{option.flag}: {error}") from None
-        raise ConfigurationError(f"{option.flag}: invalid value {value!r}: {error}") from None
+        if option.sensitive:  # name the entry, never its text: it may be a secret
+            problem, _, hint = str(error).partition("; ")
+            raise ConfigurationError(
+                problem, setting=option.name, source=option.flag, hint=hint or option.hint or None
+            ) from None
+        raise ConfigurationError(
+            f"invalid value {value!r}",
+            setting=option.name,
+            source=option.flag,
+            hint=option.hint or str(error),
+        ) from None
 
 
-def _given(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments that were given (not None), parsed and checked like options."""
+@contextlib.contextmanager
+def naming_sources(sources: Mapping[str, str]) -> Iterator[None]:
+    """Re-raise a setting's :class:`ConfigurationError` naming where its value came from.
+
+    ``sources`` maps a setting name to the option, ini key, environment variable or keyword
+    argument it was read from.
+    """
+    try:
+        yield
+    except ConfigurationError as error:
+        source = sources.get(error.setting or "")
+        if source is not None and error.source != source:
+            raise error.from_source(source) from None
+        raise
+
+
+def keyword_source(name: str, owner: str = "") -> str:
+    """``engine= of patch_fixture``: how a keyword argument is named in messages."""
+    return f"{name}= of {owner}" if owner else f"{name}="
+
+
+def _given(
+    kwargs: Mapping[str, Any], keywords_of: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The keyword arguments that were given (not None), parsed and checked like options, and
+    the names they are reported under."""
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for name, value in kwargs.items():
         if value is None:
             continue
+        sources[name] = keyword_source(name, keywords_of)
         if name in OPTIONS_BY_NAME:
-            values[name] = _coerce(OPTIONS_BY_NAME[name], value)
+            with naming_sources(sources):
+                values[name] = _coerce(OPTIONS_BY_NAME[name], value)
         elif name in _SETTINGS_FIELDS:
             values[name] = value
         else:
-            raise ConfigurationError(f"unknown setting {name!r}")
-    return values
+            raise ConfigurationError(
+                f"unknown setting {name!r}",
+                hint="choose from " + ", ".join(sorted(_SETTINGS_FIELDS)),
+            )
+    return values, sources
 
 
-def resolve(pytest_config: Any | None = None, **kwargs: Any) -> Settings:
-    """Build the settings: keyword arguments win over command line, ini, env and defaults."""
-    values = _given(kwargs)
+def resolve(pytest_config: Any | None = None, *, keywords_of: str = "", **kwargs: Any) -> Settings:
+    """Build the settings: keyword arguments win over command line, ini, env and defaults.
+
+    :param keywords_of: who passed the keyword arguments (``patch_fixture``), for messages.
+    """
+    values, sources = _given(kwargs, keywords_of)
     for option in OPTIONS:
         if option.name in values:
             continue
-        raw = _raw_value(option, pytest_config)
-        if raw is not None:
+        raw, source = _raw_value(option, pytest_config)
+        if raw is None:
+            continue
+        sources[option.name] = source
+        with naming_sources(sources):
             values[option.name] = _coerce(option, raw)
-    return Settings(**values)
+    with naming_sources(sources):
+        return Settings(**values)
 
 
-def replace(settings: Settings, **kwargs: Any) -> Settings:
+def replace(settings: Settings, *, keywords_of: str = "", **kwargs: Any) -> Settings:
     """``settings`` (resolved once per run) with a fixture's keyword arguments on top.
 
     Takes the classic names too (see :func:`resolve_classic`); the result is checked like
-    any settings.
+    any settings, and a bad keyword is named as given (``engine= of patch_fixture``).
     """
-    version, kwargs = _classic_names(kwargs)
-    return _with_version(dataclasses.replace(settings, **_given(kwargs)), version)
+    version, kwargs, classic_sources = _classic_names(kwargs, keywords_of)
+    with naming_sources(classic_sources):
+        values, sources = _given(kwargs, keywords_of)
+        with naming_sources(sources):
+            return _with_version(dataclasses.replace(settings, **values), version)
 
 
 _SETTINGS_FIELDS = {field.name for field in dataclasses.fields(Settings)}
@@ -385,27 +311,34 @@ _SETTINGS_FIELDS = {field.name for field in dataclasses.fields(Settings)}
 SETTING_NAMES = frozenset(_SETTINGS_FIELDS)
 
 
-def resolve_classic(pytest_config: Any | None, **kwargs: Any) -> Settings:
+def resolve_classic(pytest_config: Any | None, *, keywords_of: str = "", **kwargs: Any) -> Settings:
     """Resolve settings from the original project's keyword arguments.
 
     ``region_name``, ``pull_image`` and ``localstack_version`` are the classic names of
     ``region``, ``pull`` and the image tag.
     """
-    version, kwargs = _classic_names(kwargs)
-    return _with_version(resolve(pytest_config, **kwargs), version)
+    version, kwargs, classic_sources = _classic_names(kwargs, keywords_of)
+    with naming_sources(classic_sources):
+        return _with_version(resolve(pytest_config, keywords_of=keywords_of, **kwargs), version)
 
 
-def _classic_names(kwargs: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """``localstack_version``, and the keyword arguments with the classic names renamed."""
+def _classic_names(
+    kwargs: dict[str, Any], keywords_of: str = ""
+) -> tuple[str | None, dict[str, Any], dict[str, str]]:
+    """``localstack_version``, the keyword arguments with the classic names renamed, and the
+    classic names a renamed value is reported under."""
     kwargs = dict(kwargs)
     version = kwargs.pop("localstack_version", None)
     region_name = kwargs.pop("region_name", None)
     pull_image = kwargs.pop("pull_image", None)
-    if kwargs.get("region") is None:
+    sources = {}
+    if kwargs.get("region") is None and region_name is not None:
         kwargs["region"] = region_name
-    if kwargs.get("pull") is None:
+        sources["region"] = keyword_source("region_name", keywords_of)
+    if kwargs.get("pull") is None and pull_image is not None:
         kwargs["pull"] = pull_image
-    return version, kwargs
+        sources["pull"] = keyword_source("pull_image", keywords_of)
+    return version, kwargs, sources
 
 
 def _with_version(settings: Settings, localstack_version: str | None) -> Settings:

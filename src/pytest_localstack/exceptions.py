@@ -5,6 +5,7 @@ Every error derives from :class:`LocalstackError`, and every message says what t
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -25,7 +26,38 @@ Error = LocalstackError
 
 
 class ConfigurationError(LocalstackError, ValueError):
-    """A setting has a bad value; the message names it and lists the valid ones."""
+    """A setting has a bad value; the message names it, where it came from, and what is valid.
+
+    For a named setting, ``problem`` says what is wrong, ``source`` where the value came from
+    (an option, an ini key, an environment variable or a keyword argument) and ``hint`` what
+    to use instead: ``"invalid engine 'dokcer' (from --localstack-engine); choose from ..."``.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        setting: str | None = None,
+        source: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.setting = setting
+        self.source = source
+        self.hint = hint
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        message = f"{self.problem} (from {self.source})" if self.source else self.problem
+        return f"{message}; {self.hint}" if self.hint else message
+
+    def from_source(self, source: str) -> ConfigurationError:
+        """The same error, naming ``source`` as where the bad value came from."""
+        error = Exception.__new__(type(self))
+        error.__dict__.update(self.__dict__)
+        error.source = source
+        error.args = (error._message(),)
+        return error
 
 
 class ServiceError(ConfigurationError):
@@ -42,22 +74,47 @@ class ServiceError(ConfigurationError):
         service_name: str | None = None,
         *args: Any,
         valid: Iterable[str] = (),
+        source: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.service_name = service_name
         self.valid = sorted(valid)
         if not msg:
             msg = f"{service_name} isn't responding" if service_name else "Service error"
-        super().__init__(msg, *args)
+        super().__init__(msg, setting="services", source=source, hint=hint)
+        if args:
+            self.args = (*self.args, *args)
 
     @classmethod
-    def unknown(cls, service_name: str, valid: Iterable[str]) -> ServiceError:
-        """The error for a service name that is not one of ``valid``; it lists them."""
+    def unknown(
+        cls, service_name: str, valid: Iterable[str], source: str | None = None
+    ) -> ServiceError:
+        """The error for a service name that is not one of ``valid``; it suggests close ones."""
         valid = sorted(valid)
+        close = close_names(service_name, valid)
+        if close:
+            hint = "did you mean " + " or ".join(repr(name) for name in close) + "?"
+        else:
+            hint = "use a botocore service name such as 's3', 'sqs' or 'dynamodb'"
         return cls(
-            f"unknown AWS service {service_name!r}; valid service names are: " + ", ".join(valid),
-            service_name,
-            valid=valid,
+            f"unknown service {service_name!r}", service_name, valid=valid, source=source, hint=hint
         )
+
+
+def close_names(name: str, valid: Iterable[str]) -> list[str]:
+    """The valid names closest to a misspelt one, best first; names that start alike win."""
+    lowered = name.lower()
+    scored = sorted(
+        (-difflib.SequenceMatcher(None, lowered, candidate).ratio(), candidate)
+        for candidate in valid
+    )
+    alike = [(-score, c) for score, c in scored if c[:1] == lowered[:1] and -score >= 0.5]
+    other = [(-score, c) for score, c in scored if -score >= 0.75]
+    chosen = alike or other
+    if not chosen:
+        return []
+    best = chosen[0][0]
+    return [candidate for ratio, candidate in chosen[:3] if ratio >= best - 0.1]
 
 
 class EngineUnavailableError(LocalstackError):
@@ -91,6 +148,17 @@ class StartupError(LocalstackError):
         if log_tail:
             message = f"{message}\n--- last emulator log lines ---\n{log_tail}"
         super().__init__(message)
+
+
+class StartFailedEarlierError(StartupError):
+    """The run's emulator failed to start before, in this or another process of the run.
+
+    ``cause`` holds the message of that first failure, which was reported in full once.
+    """
+
+    def __init__(self, cause: str) -> None:
+        self.cause = cause
+        super().__init__("the emulator failed to start earlier in this run:\n" + cause)
 
 
 class StartTimeoutError(StartupError, TimeoutError):

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import pytest
 
-from pytest_localstack import config
+from pytest_localstack import _reporting, config
 from pytest_localstack._deprecations import replace_deprecated_keywords
 from pytest_localstack._http import proxy_warning
+from pytest_localstack._marks import marks_localstack
 from pytest_localstack.exceptions import ConfigurationError, LocalstackError
-from pytest_localstack.session import LocalstackSession, ServicesArg
+from pytest_localstack.session import LocalstackSession, ServicesArg, normalize_services
 
 if TYPE_CHECKING:
     from pytest_localstack.runtimes import Endpoint
@@ -138,9 +139,15 @@ def shared_session(
     pytestconfig: pytest.Config,
     docker_client: Any = None,
     services: ServicesArg = None,
+    *,
+    owner: str = "",
     **kwargs: Any,
 ) -> Iterator[LocalstackSession]:
-    """A started session with a fresh identity in the run's emulator for these settings."""
+    """A started session with a fresh identity in the run's emulator for these settings.
+
+    :param owner: the fixture factory whose keyword arguments these are, for messages.
+    """
+    __tracebackhide__ = True
     from pytest_localstack.runtimes import Runtimes
 
     if not pytestconfig.pluginmanager.hasplugin(PLUGIN_NAME):
@@ -151,7 +158,15 @@ def shared_session(
         for k in list(kwargs)
         if k in config.SETTING_NAMES or k in ("region_name", "pull_image", "localstack_version")
     }
-    settings = config.replace(run_settings(pytestconfig), **setting_kwargs)
+    try:
+        settings = config.replace(run_settings(pytestconfig), keywords_of=owner, **setting_kwargs)
+        normalize_services(services, source=config.keyword_source("services", owner))
+    except ConfigurationError as error:
+        problem = str(error)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
     runtimes = Runtimes(docker_client)
     session = LocalstackSession(
         docker_client,
@@ -160,7 +175,15 @@ def shared_session(
         endpoint_provider=lambda s: coordinator.endpoint(s, runtimes),
         **kwargs,
     )
-    session.start()
+    try:
+        session.start()
+    except LocalstackError as error:
+        failure = _reporting.start_failure_message(pytestconfig, error)
+    else:
+        failure = ""
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    _reporting.note_endpoint(pytestconfig, session.endpoint)
     warning = proxy_warning(session.endpoint.url)
     if warning:
         logger.warning("%s", warning)
@@ -180,16 +203,24 @@ def patched(session: LocalstackSession) -> Iterator[LocalstackSession]:
 # -- the classic factories -----------------------------------------------------------------------
 
 
-def _check_scope(scope: str) -> None:
+def _check_scope(scope: str, owner: str) -> None:
     if scope not in SCOPES and not callable(scope):
-        raise ConfigurationError(f"scope: invalid value {scope!r}; choose from {', '.join(SCOPES)}")
+        raise ConfigurationError(
+            f"invalid value {scope!r}",
+            setting="scope",
+            source=config.keyword_source("scope", owner),
+            hint=f"choose from {', '.join(SCOPES)}",
+        )
 
 
 def _make_fixture(scope: str, autouse: bool, patch: bool, arguments: dict[str, Any]) -> Any:
-    _check_scope(scope)
+    owner = "patch_fixture" if patch else "session_fixture"
+    _check_scope(scope, owner)
 
+    @marks_localstack
     def _fixture(pytestconfig: pytest.Config) -> Iterator[LocalstackSession]:
-        with shared_session(pytestconfig, **arguments) as session:
+        __tracebackhide__ = True
+        with shared_session(pytestconfig, owner=owner, **arguments) as session:
             if not patch:
                 yield session
                 return

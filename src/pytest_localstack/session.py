@@ -60,10 +60,11 @@ def known_services() -> frozenset[str]:
     return frozenset(botocore.session.Session().get_available_services())
 
 
-def normalize_services(services: ServicesArg) -> dict[str, int | None]:
+def normalize_services(services: ServicesArg, source: str = "services=") -> dict[str, int | None]:
     """Validate service names; a dict's ports are accepted for compatibility only.
 
     LocalStack and moto serve every service on one port, so a port given here is ignored.
+    ``source`` names the argument in messages (``services= of patch_fixture``).
     """
     if services is None:
         return {}
@@ -75,7 +76,7 @@ def normalize_services(services: ServicesArg) -> dict[str, int | None]:
     names = dict(services) if isinstance(services, Mapping) else dict.fromkeys(services)
     for name in names:
         if name not in known_services():
-            raise ServiceError.unknown(str(name), known_services())
+            raise ServiceError.unknown(str(name), known_services(), source=source)
     return names
 
 

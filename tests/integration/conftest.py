@@ -71,7 +71,14 @@ def engine(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 def engine_cli_args(engine: dict[str, Any]) -> list[str]:
     """The same engine settings as command-line options, for pytester runs."""
-    return [f"--localstack-{name.replace('_', '-')}={value}" for name, value in engine.items()]
+    args = []
+    for name, value in engine.items():
+        flag = f"--localstack-{name.replace('_', '-')}"
+        if isinstance(value, bool):
+            args.append(flag if value else flag.replace("--", "--no-", 1))
+        else:
+            args.append(f"{flag}={value}")
+    return args
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ class Case:
     needs: tuple[str, ...] = ()
 
 
-DOCKER = ("--localstack-engine=docker", "--localstack-network=host", "--localstack-pull=false")
+DOCKER = ("--localstack-engine=docker", "--localstack-network=host", "--no-localstack-pull")
 MOTO_IN_DOCKER = (*DOCKER, "--localstack-emulator=moto")
 ERROR = {"errors": 1}
 
@@ -94,7 +94,10 @@ CASES: dict[str, Case] = {
     # -- names and types -------------------------------------------------------------------
     "unknown service": Case(
         source=classic(services=["s3", "not-a-service"]),
-        says=("unknown AWS service 'not-a-service'; valid service names are: ", "sqs, "),
+        says=(
+            "unknown service 'not-a-service' (from services= of patch_fixture); use a botocore "
+            "service name such as 's3', 'sqs' or 'dynamodb'",
+        ),
         outcomes=ERROR,
     ),
     "services of the wrong type": Case(
@@ -107,35 +110,39 @@ CASES: dict[str, Case] = {
     ),
     "region of the wrong type": Case(
         source=classic(region_name=5),
-        says=("--localstack-region: 5 is not an AWS region name; use one like us-east-1",),
+        says=(
+            "invalid value 5 (from region_name= of patch_fixture); use an AWS region name like "
+            "us-east-1",
+        ),
         outcomes=ERROR,
     ),
     "probability of the wrong type": Case(
         source=classic(kinesis_error_probability="high"),
         says=(
-            "kinesis_error_probability: 'high' is not a probability; use a number from 0.0 to 1.0",
+            "invalid value 'high' (from kinesis_error_probability= of patch_fixture); use a "
+            "probability from 0.0 to 1.0",
         ),
         outcomes=ERROR,
     ),
     "port of the wrong type": Case(
         args=("--localstack-port=http",),
-        says=("ERROR: --localstack-port: invalid value 'http'",),
+        says=("ERROR: invalid value 'http' (from --localstack-port); use 1 to 65535",),
         ret=pytest.ExitCode.USAGE_ERROR,
     ),
     "timeout of the wrong type": Case(
         args=("--localstack-start-timeout=soon",),
-        says=("ERROR: --localstack-start-timeout: invalid value 'soon'",),
+        says=("ERROR: invalid value 'soon' (from --localstack-start-timeout)",),
         ret=pytest.ExitCode.USAGE_ERROR,
     ),
     "boolean of the wrong type": Case(
-        args=("--localstack-pull=maybe",),
-        says=("'maybe' is not a boolean; use true or false",),
+        env={"PYTEST_LOCALSTACK_PULL": "maybe"},
+        says=("invalid value 'maybe' (from env var PYTEST_LOCALSTACK_PULL); use true or false",),
         ret=pytest.ExitCode.USAGE_ERROR,
     ),
     "unknown engine": Case(
         args=("--localstack-engine=podman",),
         says=(
-            "ERROR: --localstack-engine: invalid value 'podman'; "
+            "ERROR: invalid value 'podman' (from --localstack-engine); "
             "choose from auto, docker, process, external",
         ),
         ret=pytest.ExitCode.USAGE_ERROR,
@@ -143,13 +150,17 @@ CASES: dict[str, Case] = {
     # -- ranges ----------------------------------------------------------------------------
     "error probability above 1": Case(
         source=classic(kinesis_error_probability=1.5),
-        says=("kinesis_error_probability: 1.5 is not a probability; use a number from 0.0 to 1.0",),
+        says=(
+            "invalid value 1.5 (from kinesis_error_probability= of patch_fixture); use a "
+            "probability from 0.0 to 1.0",
+        ),
         outcomes=ERROR,
     ),
     "error probability below 0": Case(
         source=classic(dynamodb_error_probability=-0.1),
         says=(
-            "dynamodb_error_probability: -0.1 is not a probability; use a number from 0.0 to 1.0",
+            "invalid value -0.1 (from dynamodb_error_probability= of patch_fixture); use a "
+            "probability from 0.0 to 1.0",
         ),
         outcomes=ERROR,
     ),
@@ -162,21 +173,24 @@ CASES: dict[str, Case] = {
     "unknown region on the command line": Case(
         args=("--localstack-region=us-east1",),
         says=(
-            "ERROR: --localstack-region: 'us-east1' is not an AWS region name; use one like "
-            "us-east-1 or eu-west-1",
+            "ERROR: invalid value 'us-east1' (from --localstack-region); use an AWS region "
+            "name like us-east-1 or eu-west-1",
         ),
         ret=pytest.ExitCode.USAGE_ERROR,
     ),
     "unknown region in a fixture": Case(
         source=classic(region_name="mars-north-1"),
-        says=("'mars-north-1' is not an AWS region name; use one like us-east-1",),
+        says=(
+            "invalid value 'mars-north-1' (from region_name= of patch_fixture); use an AWS "
+            "region name like us-east-1",
+        ),
         outcomes=ERROR,
     ),
     "bad scope": Case(
         source=classic(scope="everywhere"),
         says=(
-            "scope: invalid value 'everywhere'; choose from function, class, module, package, "
-            "session",
+            "invalid value 'everywhere' (from scope= of patch_fixture); choose from function, "
+            "class, module, package, session",
         ),
         ret=pytest.ExitCode.INTERRUPTED,
         outcomes=ERROR,
@@ -204,7 +218,7 @@ CASES: dict[str, Case] = {
         args=(*MOTO_IN_DOCKER, "--localstack-image=pytest-localstack-test/missing:{suffix}"),
         says=(
             "Docker image 'pytest-localstack-test/missing:{suffix}' is not available: it is "
-            "not present locally and pulling is disabled (--localstack-pull=false); run "
+            "not present locally and pulling is disabled (--no-localstack-pull); run "
             "`docker pull pytest-localstack-test/missing:{suffix}`, build it, or choose another "
             "--localstack-image",
         ),
@@ -295,12 +309,18 @@ CASES: dict[str, Case] = {
     ),
     "external endpoint not a URL": Case(
         args=("--localstack-engine=external", "--localstack-endpoint=127.0.0.1:4566"),
-        says=("'127.0.0.1:4566' is not a URL like http://host:4566",),
+        says=(
+            "ERROR: invalid value '127.0.0.1:4566' (from --localstack-endpoint); use a URL like "
+            "http://host:4566",
+        ),
         ret=pytest.ExitCode.USAGE_ERROR,
     ),
     "external engine without an endpoint": Case(
         args=("--localstack-engine=external",),
-        says=("needs an endpoint: set --localstack-endpoint URL",),
+        says=(
+            "ERROR: engine external needs an endpoint (from --localstack-engine); set "
+            "--localstack-endpoint URL",
+        ),
         ret=pytest.ExitCode.USAGE_ERROR,
     ),
 }
@@ -450,10 +470,10 @@ def test_a_failed_start_fails_every_later_test_fast(
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "ERROR test_inner.py::test_first - *EmulatorExitedError: moto container * exited "
-            "with code 3 while starting; see its log below",
-            "ERROR test_inner.py::test_second - *StartupError: the emulator failed to start "
-            "earlier in this run:",
+            "ERROR test_inner.py::test_first - Failed: EmulatorExitedError: moto container * "
+            "exited with code 3 while starting; see its log below",
+            "ERROR test_inner.py::test_second - Failed: the emulator failed to start earlier "
+            "in this run: see the error of test_inner.py::test_first and the localstack summary",
         ]
     )
     output = result.stdout.str()

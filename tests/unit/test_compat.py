@@ -40,13 +40,14 @@ def test_service_error_keeps_the_original_signature() -> None:
         raise exceptions.ServiceError("boom")
 
 
-def test_service_error_for_an_unknown_name_lists_the_valid_ones() -> None:
+def test_service_error_for_an_unknown_name_suggests_close_ones() -> None:
     error = exceptions.ServiceError.unknown("s4", ["sqs", "s3"])
-    assert str(error) == "unknown AWS service 's4'; valid service names are: s3, sqs"
+    assert str(error) == "unknown service 's4'; did you mean 's3'?"
     assert (error.service_name, error.valid) == ("s4", ["s3", "sqs"])
     assert isinstance(error, ValueError)
-    with pytest.raises(exceptions.ServiceError, match="unknown AWS service 's4'"):
+    with pytest.raises(exceptions.ServiceError) as raised:
         RunningSession("127.0.0.1:4566", services=["s4"])
+    assert str(raised.value) == "unknown service 's4' (from services=); did you mean 's3'?"
 
 
 def test_timeout_error_is_the_start_timeout_error(recwarn: pytest.WarningsRecorder) -> None:

@@ -176,18 +176,17 @@ def _error(**kwargs: Any) -> str:
         (
             "engine",
             "bogus",
-            "--localstack-engine: invalid value 'bogus'; choose from auto, docker, process, "
-            "external",
+            "invalid value 'bogus' (from engine=); choose from auto, docker, process, external",
         ),
         (
             "emulator",
             "minio",
-            "--localstack-emulator: invalid value 'minio'; choose from localstack, moto",
+            "invalid value 'minio' (from emulator=); choose from localstack, moto",
         ),
         (
             "share",
             "sometimes",
-            "--localstack-share: invalid value 'sometimes'; choose from run, worker",
+            "invalid value 'sometimes' (from share=); choose from run, worker",
         ),
     ],
 )
@@ -197,24 +196,72 @@ def test_bad_choices(name: str, value: str, message: str) -> None:
 
 def test_bad_choice_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_LOCALSTACK_ENGINE", "kubernetes")
-    with pytest.raises(ConfigurationError, match="invalid value 'kubernetes'; choose from auto"):
-        config.resolve(None)
+    assert _error() == (
+        "invalid value 'kubernetes' (from env var PYTEST_LOCALSTACK_ENGINE); choose from auto, "
+        "docker, process, external"
+    )
+
+
+def test_bad_value_names_the_ini_key() -> None:
+    fake = FakePytestConfig(ini={"engine": "dokcer"})
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve(fake)
+    assert str(excinfo.value) == (
+        "invalid value 'dokcer' (from ini key localstack_engine); choose from auto, docker, "
+        "process, external"
+    )
+
+
+def test_bad_value_names_the_option() -> None:
+    fake = FakePytestConfig(cli={"engine": "dokcer"})
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve(fake)
+    assert str(excinfo.value) == (
+        "invalid value 'dokcer' (from --localstack-engine); choose from auto, docker, process, "
+        "external"
+    )
+
+
+def test_bad_keyword_names_the_fixture_factory() -> None:
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve_classic(None, keywords_of="patch_fixture", engine="dokcer")
+    assert str(excinfo.value) == (
+        "invalid value 'dokcer' (from engine= of patch_fixture); choose from auto, docker, "
+        "process, external"
+    )
+
+
+def test_bad_classic_keyword_is_named_as_given() -> None:
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve_classic(None, keywords_of="session_fixture", region_name="us-east1")
+    assert str(excinfo.value) == (
+        "invalid value 'us-east1' (from region_name= of session_fixture); use an AWS region "
+        "name like us-east-1 or eu-west-1"
+    )
+
+
+def test_replace_names_the_keyword() -> None:
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.replace(config.Settings(), keywords_of="patch_fixture", start_timeout=0)
+    assert str(excinfo.value) == (
+        "invalid value 0.0 (from start_timeout= of patch_fixture); use a positive number of seconds"
+    )
 
 
 @pytest.mark.parametrize("name", ["start_timeout", "stop_timeout"])
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(0, "0"), (-1, "-1"), ("-1", "-1.0"), (True, "True"), ("nan", "nan"), ("inf", "inf")],
+    [(0, "0.0"), (-1, "-1.0"), ("-1", "-1.0"), (True, "True"), ("nan", "nan"), ("inf", "inf")],
 )
 def test_non_positive_timeouts(name: str, value: object, shown: str) -> None:
-    flag = "--localstack-" + name.replace("_", "-")
-    assert _error(**{name: value}) == f"{flag}: {shown} is not a positive number of seconds"
+    assert _error(**{name: value}) == (
+        f"invalid value {shown} (from {name}=); use a positive number of seconds"
+    )
 
 
 def test_unparsable_timeout() -> None:
     assert _error(start_timeout="soon") == (
-        "--localstack-start-timeout: invalid value 'soon': could not convert string to float: "
-        "'soon'"
+        "invalid value 'soon' (from start_timeout=); use a positive number of seconds"
     )
 
 
@@ -222,7 +269,7 @@ def test_unparsable_timeout() -> None:
 @pytest.mark.parametrize(("value", "shown"), [(1.5, "1.5"), (-0.1, "-0.1"), (True, "True")])
 def test_bad_probabilities(name: str, value: object, shown: str) -> None:
     assert _error(**{name: value}) == (
-        f"{name}: {shown} is not a probability; use a number from 0.0 to 1.0"
+        f"invalid value {shown} (from {name}=); use a probability from 0.0 to 1.0"
     )
 
 
@@ -234,16 +281,15 @@ def test_valid_probabilities(value: float) -> None:
 @pytest.mark.parametrize(("value", "shown"), [(-1, "-1"), (65536, "65536"), (True, "True")])
 def test_bad_port(value: object, shown: str) -> None:
     assert _error(port=value) == (
-        f"--localstack-port: {shown} is not a port; use 1 to 65535, or 0 for a free one"
+        f"invalid value {shown} (from port=); use 1 to 65535, or 0 for a free one"
     )
 
 
 def test_unparsable_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_LOCALSTACK_PORT", "http")
-    with pytest.raises(ConfigurationError) as excinfo:
-        config.resolve(None)
-    assert str(excinfo.value) == (
-        "--localstack-port: invalid value 'http': invalid literal for int() with base 10: 'http'"
+    assert _error() == (
+        "invalid value 'http' (from env var PYTEST_LOCALSTACK_PORT); use 1 to 65535, or 0 for a "
+        "free one"
     )
 
 
@@ -254,15 +300,15 @@ def test_good_port(value: object, port: int) -> None:
 
 def test_bad_container_log_level() -> None:
     assert _error(container_log_level="loud") == (
-        "container_log_level: 'loud' is not a logging level; use e.g. logging.DEBUG"
+        "invalid value 'loud' (from container_log_level=); use a level like logging.DEBUG"
     )
 
 
 @pytest.mark.parametrize("region", ["us-east1", "mars-1", "nowhere", "US-EAST-1", ""])
 def test_bad_region(region: str) -> None:
     assert _error(region=region) == (
-        f"--localstack-region: {region!r} is not an AWS region name; "
-        "use one like us-east-1 or eu-west-1"
+        f"invalid value {region!r} (from region=); use an AWS region name like us-east-1 or "
+        "eu-west-1"
     )
 
 
@@ -273,8 +319,8 @@ def test_good_regions(region: str) -> None:
 
 def test_external_engine_needs_an_endpoint() -> None:
     assert _error(engine="external") == (
-        "--localstack-engine=external needs an endpoint: set --localstack-endpoint URL "
-        "(or the localstack_endpoint ini key)"
+        "engine external needs an endpoint (from engine=); set --localstack-endpoint URL (or "
+        "the localstack_endpoint ini key, or PYTEST_LOCALSTACK_ENDPOINT)"
     )
 
 
@@ -288,7 +334,7 @@ def test_external_engine_with_endpoint() -> None:
 )
 def test_bad_endpoint_url(endpoint: str) -> None:
     assert _error(endpoint=endpoint) == (
-        f"--localstack-endpoint: {endpoint!r} is not a URL like http://host:4566"
+        f"invalid value {endpoint!r} (from endpoint=); use a URL like http://host:4566"
     )
 
 
@@ -297,34 +343,24 @@ def test_good_endpoint_url(endpoint: str) -> None:
     assert config.resolve(None, endpoint=endpoint).endpoint == endpoint
 
 
+_NOT_KEY_VALUE = "is not KEY=VALUE (its text is not shown, it may be a secret)"
+_ONE_PER_ENTRY = "give one KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV"
+_NOT_A_NAME = "is not a variable name"
+_NAME_HINT = "use letters, digits and underscores, not starting with a digit"
+
+
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("value", "problem", "hint"),
     [
-        (
-            "secret-token",
-            "entry 1 is not KEY=VALUE (its text is not shown, it may be a secret); give one "
-            "KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV",
-        ),
-        (
-            "A=1\nsecret-token",
-            "entry 2 is not KEY=VALUE (its text is not shown, it may be a secret); give one "
-            "KEY=VALUE per flag, per ini line or per line of PYTEST_LOCALSTACK_ENV",
-        ),
-        (
-            "=secret-token",
-            "entry 1: '' is not a variable name; use letters, digits and underscores, not "
-            "starting with a digit",
-        ),
-        (
-            "MY KEY=secret-token",
-            "entry 1: 'MY KEY' is not a variable name; use letters, digits and underscores, not "
-            "starting with a digit",
-        ),
+        ("secret-token", f"entry 1 {_NOT_KEY_VALUE}", _ONE_PER_ENTRY),
+        ("A=1\nsecret-token", f"entry 2 {_NOT_KEY_VALUE}", _ONE_PER_ENTRY),
+        ("=secret-token", f"entry 1: '' {_NOT_A_NAME}", _NAME_HINT),
+        ("MY KEY=secret-token", f"entry 1: 'MY KEY' {_NOT_A_NAME}", _NAME_HINT),
     ],
 )
-def test_bad_env_entry_never_shows_a_value(value: str, message: str) -> None:
+def test_bad_env_entry_never_shows_a_value(value: str, problem: str, hint: str) -> None:
     error = _error(env=value)
-    assert error == f"--localstack-env: {message}"
+    assert error == f"{problem} (from env=); {hint}"
     assert "secret-token" not in error
 
 
@@ -345,15 +381,27 @@ def test_settings_repr_hides_the_environment() -> None:
 
 def test_bad_boolean(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTEST_LOCALSTACK_PULL", "maybe")
-    with pytest.raises(ConfigurationError) as excinfo:
-        config.resolve(None)
-    assert str(excinfo.value) == (
-        "--localstack-pull: invalid value 'maybe': 'maybe' is not a boolean; use true or false"
+    assert _error() == (
+        "invalid value 'maybe' (from env var PYTEST_LOCALSTACK_PULL); use true or false"
     )
 
 
+@pytest.mark.parametrize("value", [1, "", "maybe"])
+def test_bad_boolean_keyword(value: object) -> None:
+    assert _error(reuse=value) == f"invalid value {value!r} (from reuse=); use true or false"
+
+
+def test_native_numbers_and_booleans_from_a_toml_ini(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakePytestConfig(ini={"start_timeout": 180, "reuse": True, "port": 4566})
+    settings = config.resolve(fake)
+    assert (settings.start_timeout, settings.reuse, settings.port) == (180.0, True, 4566)
+    assert isinstance(settings.start_timeout, float)
+
+
 def test_unknown_setting() -> None:
-    assert _error(colour="blue") == "unknown setting 'colour'"
+    assert _error(colour="blue").startswith(
+        "unknown setting 'colour'; choose from auto_remove, container_log_level, container_name,"
+    )
 
 
 def test_validation_also_guards_direct_construction() -> None:
@@ -485,7 +533,7 @@ def test_resolve_classic_kwargs_beat_cli() -> None:
 
 
 def test_resolve_classic_validates() -> None:
-    with pytest.raises(ConfigurationError, match="'us-east1' is not an AWS region name"):
+    with pytest.raises(ConfigurationError, match=r"invalid value 'us-east1' \(from region_name=\)"):
         config.resolve_classic(None, region_name="us-east1")
 
 
@@ -514,13 +562,33 @@ def test_replace_takes_the_classic_names() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"region_name": "us-east1"}, "'us-east1' is not an AWS region name"),
-        ({"start_timeout": 0}, "--localstack-start-timeout: 0 is not a positive number"),
-        ({"engine": "kubernetes"}, "--localstack-engine: invalid value 'kubernetes'"),
-        ({"pull": "maybe"}, "--localstack-pull: invalid value 'maybe'"),
-        ({"colour": "blue"}, "unknown setting 'colour'"),
+        (
+            {"region_name": "us-east1"},
+            "invalid value 'us-east1' (from region_name=); use an AWS region name like "
+            "us-east-1 or eu-west-1",
+        ),
+        (
+            {"pull_image": "maybe"},
+            "invalid value 'maybe' (from pull_image=); use true or false",
+        ),
+        (
+            {"start_timeout": 0},
+            "invalid value 0.0 (from start_timeout=); use a positive number of seconds",
+        ),
+        (
+            {"engine": "kubernetes"},
+            "invalid value 'kubernetes' (from engine=); choose from auto, docker, process, "
+            "external",
+        ),
+        ({"pull": "maybe"}, "invalid value 'maybe' (from pull=); use true or false"),
     ],
 )
 def test_replace_validates_like_resolve(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError) as excinfo:
         config.replace(config.Settings(), **kwargs)
+    assert str(excinfo.value) == message
+
+
+def test_replace_refuses_an_unknown_setting() -> None:
+    with pytest.raises(ConfigurationError, match=r"^unknown setting 'colour'; choose from "):
+        config.replace(config.Settings(), colour="blue")

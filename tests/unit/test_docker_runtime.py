@@ -13,6 +13,7 @@ import dataclasses
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 import docker.errors
 import pytest
 
+from pytest_localstack import _progress
 from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import LOCALSTACK, MOTO
@@ -41,6 +43,8 @@ from pytest_localstack.runtimes import (
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
     Endpoint,
+    Runtimes,
+    fallback_note,
     make_labels,
 )
 from pytest_localstack.runtimes.docker import DockerRuntime, connect, sweep_orphans
@@ -197,11 +201,32 @@ class FakeImages:
 class FakeApi:
     base_url = "http+docker://localhost"
 
+    def __init__(self, images: FakeImages) -> None:
+        self.images = images
+
+    def pull(
+        self, repository: str, tag: str = "latest", stream: bool = False, decode: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The low-level streamed pull: progress events of two layers, as the engine sends."""
+        assert stream
+        assert decode
+        self.images.pulled.append((repository, tag))
+        if self.images.pull_error is not None:
+            raise self.images.pull_error
+        for current in (0, 300_000_000, 600_000_000):
+            for layer in ("a", "b"):
+                yield {
+                    "status": "Downloading",
+                    "id": layer,
+                    "progressDetail": {"current": current, "total": 600_000_000},
+                }
+        self.images.present.add(f"{repository}:{tag}")
+
 
 class FakeClient:
     def __init__(self) -> None:
-        self.api = FakeApi()
         self.images = FakeImages()
+        self.api = FakeApi(self.images)
         self.containers = FakeContainers(self)
         self.events: list[tuple[str, str]] = []
         self.start_error: BaseException | None = None
@@ -214,6 +239,12 @@ class FakeClient:
         if self.ping_error is not None:
             raise self.ping_error
         return True
+
+
+@pytest.fixture(autouse=True)
+def _quiet_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress lines of the fake starts stay out of this run's terminal."""
+    monkeypatch.setattr(_progress, "_writer", None)
 
 
 @pytest.fixture
@@ -453,7 +484,7 @@ def test_missing_image_without_pulling(client: FakeClient) -> None:
         start(client, settings)
     assert str(raised.value) == (
         "Docker image 'example/missing:1' is not available: it is not present locally and "
-        "pulling is disabled (--localstack-pull=false); run `docker pull example/missing:1`, "
+        "pulling is disabled (--no-localstack-pull); run `docker pull example/missing:1`, "
         "build it, or choose another --localstack-image"
     )
     assert raised.value.image == "example/missing:1"
@@ -478,13 +509,75 @@ def test_pull_failure(client: FakeClient) -> None:
     assert client.containers.created == []
 
 
-def test_missing_image_is_pulled_when_allowed(client: FakeClient) -> None:
+def test_missing_image_is_pulled_when_allowed(
+    client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines: list[str] = []
+    monkeypatch.setattr(_progress, "_writer", lines.append)
+    monkeypatch.setattr(_progress.Throttle, "ready", lambda self: True)
     settings = dataclasses.replace(MOTO_SETTINGS, image="example/moto")
     start(client, settings)
     assert client.images.pulled == [("example/moto", "latest")]
+    pulling = [line for line in lines if "pull" in line]
+    assert pulling[0] == "localstack: pulling example/moto (missing locally)"
+    assert "localstack: pulling example/moto: 600.0 MB of 1.2 GB" in pulling
+    assert "localstack: pulling example/moto: 1.2 GB of 1.2 GB" in pulling
+    assert re.fullmatch(r"localstack: pulled example/moto in \d+ s", pulling[-1])
+
+
+def test_pull_error_event_is_a_pull_failure(
+    client: FakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_pull(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        yield {"error": "manifest for example/moto:9 not found"}
+
+    monkeypatch.setattr(client.api, "pull", failing_pull)
+    settings = dataclasses.replace(MOTO_SETTINGS, image="example/moto:9")
+    with pytest.raises(ImageNotFoundError) as raised:
+        start(client, settings)
+    assert "pulling it failed (manifest for example/moto:9 not found)" in str(raised.value)
 
 
 # -- the engine -----------------------------------------------------------------------------
+
+
+def test_auto_uses_docker_when_the_image_is_present(client: FakeClient) -> None:
+    assert Runtimes(client).choose_engine(Settings()) == "docker"
+    assert client.images.pulled == []
+
+
+def test_auto_uses_docker_when_the_image_can_be_pulled(client: FakeClient) -> None:
+    settings = Settings(image="example/localstack:9")
+    assert Runtimes(client).choose_engine(settings) == "docker"
+    assert client.images.pulled == [("example/localstack", "9")]
+    assert fallback_note(settings) == ""
+
+
+@pytest.mark.parametrize("pull", [True, False])
+def test_auto_falls_back_when_docker_has_no_image(client: FakeClient, pull: bool) -> None:
+    client.images.pull_error = docker.errors.APIError("500", explanation="no registry")
+    settings = Settings(image=f"example/absent:{pull}", pull=pull)
+    assert Runtimes(client).choose_engine(settings) == "process"
+    reason = (
+        "it is not present locally and pulling it failed (no registry); check the name and "
+        "your registry access"
+        if pull
+        else "it is not present locally and pulling is disabled (--no-localstack-pull)"
+    )
+    assert fallback_note(settings).startswith(
+        f"engine auto: Docker image 'example/absent:{pull}' is not available: {reason}"
+    )
+    assert fallback_note(settings).endswith(
+        "; the embedded moto server runs instead (--localstack-engine=docker makes this an error)"
+    )
+
+
+def test_explicit_docker_engine_does_not_fall_back(client: FakeClient) -> None:
+    settings = Settings(engine="docker", image="example/absent:1")
+    assert Runtimes(client).choose_engine(settings) == "docker"
+    client.images.pull_error = docker.errors.APIError("500", explanation="no registry")
+    with pytest.raises(ImageNotFoundError):
+        start(client, settings)
 
 
 def test_unreachable_engine(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,7 +94,10 @@ def documented_default(option: config.Option) -> str | None:
 
 @pytest.mark.parametrize("option", config.OPTIONS, ids=lambda option: option.name)
 def test_every_option_has_a_row_with_its_names_and_default(option: config.Option) -> None:
-    rows = [row for row in table_rows(configuration_reference()) if row[0] == code(option.flag)]
+    names = code(option.flag)
+    if option.is_flag:  # a boolean: documented with its --no- form
+        names += ", " + code(option.negative_flag)
+    rows = [row for row in table_rows(configuration_reference()) if row[0] == names]
     assert len(rows) == 1, f"{option.flag} needs one row in the options table"
     _flag, ini, env, keyword, default, meaning = rows[0]
     assert (ini, env, keyword) == (code(option.ini), code(option.env), code(option.name))

@@ -42,45 +42,48 @@ def assert_usage_error(result: pytest.RunResult, message: str) -> None:
     [
         (
             ["--localstack-engine=bogus"],
-            "--localstack-engine: invalid value 'bogus'; choose from auto, docker, process, "
-            "external",
+            "invalid value 'bogus' (from --localstack-engine); choose from auto, docker, "
+            "process, external",
         ),
         (
             ["--localstack-emulator=minio"],
-            "--localstack-emulator: invalid value 'minio'; choose from localstack, moto",
+            "invalid value 'minio' (from --localstack-emulator); choose from localstack, moto",
         ),
         (
             ["--localstack-start-timeout=-1"],
-            "--localstack-start-timeout: -1.0 is not a positive number of seconds",
+            "invalid value -1.0 (from --localstack-start-timeout); use a positive number of "
+            "seconds",
         ),
         (
             ["--localstack-stop-timeout=soon"],
-            "--localstack-stop-timeout: invalid value 'soon': could not convert string to "
-            "float: 'soon'",
+            "invalid value 'soon' (from --localstack-stop-timeout); use a positive number of "
+            "seconds",
         ),
         (
             ["--localstack-region=nowhere"],
-            "--localstack-region: 'nowhere' is not an AWS region name; use one like us-east-1 "
-            "or eu-west-1",
+            "invalid value 'nowhere' (from --localstack-region); use an AWS region name like "
+            "us-east-1 or eu-west-1",
         ),
         (
             ["--localstack-engine=external"],
-            "--localstack-engine=external needs an endpoint: set --localstack-endpoint URL (or "
-            "the localstack_endpoint ini key)",
+            "engine external needs an endpoint (from --localstack-engine); set "
+            "--localstack-endpoint URL (or the localstack_endpoint ini key, or "
+            "PYTEST_LOCALSTACK_ENDPOINT)",
         ),
         (
             ["--localstack-endpoint=localhost:4566"],
-            "--localstack-endpoint: 'localhost:4566' is not a URL like http://host:4566",
+            "invalid value 'localhost:4566' (from --localstack-endpoint); use a URL like "
+            "http://host:4566",
         ),
         (
             ["--localstack-env=DEBUG=1", "--localstack-env=secret-token"],
-            "--localstack-env: entry 2 is not KEY=VALUE (its text is not shown, it may be a "
-            "secret); give one KEY=VALUE per flag, per ini line or per line of "
+            "entry 2 is not KEY=VALUE (its text is not shown, it may be a secret) (from "
+            "--localstack-env); give one KEY=VALUE per flag, per ini line or per line of "
             "PYTEST_LOCALSTACK_ENV",
         ),
         (
-            ["--localstack-pull=maybe"],
-            "--localstack-pull: invalid value 'maybe': 'maybe' is not a boolean; use true or false",
+            ["--localstack-port=http"],
+            "invalid value 'http' (from --localstack-port); use 1 to 65535, or 0 for a free one",
         ),
     ],
     ids=lambda value: value[0] if isinstance(value, list) else "",
@@ -97,7 +100,7 @@ def test_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_nothing(): pass")
     assert_usage_error(
         pytester.runpytest_subprocess(),
-        "--localstack-share: invalid value 'sometimes'; choose from run, worker",
+        "invalid value 'sometimes' (from ini key localstack_share); choose from run, worker",
     )
 
 
@@ -108,8 +111,20 @@ def test_bad_environment_value_is_a_usage_error(
     pytester.makepyfile("def test_nothing(): pass")
     assert_usage_error(
         pytester.runpytest_subprocess(),
-        "--localstack-region: 'us-east1' is not an AWS region name; use one like us-east-1 "
-        "or eu-west-1",
+        "invalid value 'us-east1' (from env var PYTEST_LOCALSTACK_REGION); use an AWS region "
+        "name like us-east-1 or eu-west-1",
+    )
+
+
+def test_misspelt_engine_in_the_environment_names_the_variable(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_LOCALSTACK_ENGINE", "dokcer")
+    pytester.makepyfile("def test_nothing(): pass")
+    assert_usage_error(
+        pytester.runpytest_subprocess(),
+        "invalid value 'dokcer' (from env var PYTEST_LOCALSTACK_ENGINE); choose from auto, "
+        "docker, process, external",
     )
 
 
@@ -118,6 +133,101 @@ def test_cli_value_overrides_a_bad_ini_value(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_nothing(): pass")
     result = pytester.runpytest_subprocess("--localstack-share=worker")
     assert result.ret == pytest.ExitCode.OK
+
+
+SHOW_SETTINGS = """
+    from pytest_localstack import config
+
+    def test_show(pytestconfig):
+        s = config.resolve(pytestconfig)
+        print("SETTINGS", s.reuse, s.pull, s.subprocess_env, s.start_timeout, s.port)
+"""
+
+
+def shown_settings(result: pytest.RunResult) -> str:
+    result.assert_outcomes(passed=1)
+    line = next(line for line in result.stdout.lines if "SETTINGS " in line)
+    return line[line.index("SETTINGS ") :].removesuffix(".").strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        ([], "SETTINGS False True True 120.0 0"),
+        (["--localstack-reuse"], "SETTINGS True True True 120.0 0"),
+        (["--localstack-reuse", "--no-localstack-reuse"], "SETTINGS False True True 120.0 0"),
+        (
+            ["--no-localstack-pull", "--no-localstack-subprocess-env"],
+            "SETTINGS False False False 120.0 0",
+        ),
+        (
+            ["--localstack-reuse=true", "--localstack-pull=false"],
+            "SETTINGS True False True 120.0 0",
+        ),
+    ],
+)
+def test_boolean_options_are_flags(pytester: pytest.Pytester, args: list[str], shown: str) -> None:
+    pytester.makepyfile(SHOW_SETTINGS)
+    # the flag must not swallow the path that follows it
+    path = str(pytester.path / "test_boolean_options_are_flags.py")
+    result = pytester.runpytest_subprocess("-s", *args, path)
+    assert shown_settings(result) == shown
+
+
+def test_flag_beats_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nlocalstack_reuse = true\nlocalstack_pull = no\n")
+    pytester.makepyfile(SHOW_SETTINGS)
+    assert shown_settings(pytester.runpytest_subprocess("-s")) == "SETTINGS True False True 120.0 0"
+    result = pytester.runpytest_subprocess("-s", "--no-localstack-reuse", "--localstack-pull")
+    assert shown_settings(result) == "SETTINGS False True True 120.0 0"
+
+
+def test_bad_explicit_flag_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_nothing(): pass")
+    result = pytester.runpytest_subprocess("--localstack-pull=maybe")
+    assert result.ret == USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*error: argument --localstack-pull/--no-localstack-pull: ignored explicit argument "
+            "'maybe'"
+        ]
+    )
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9, 2), reason="typed ini values need pytest 9.2")
+@pytest.mark.parametrize("table", ["[tool.pytest]", "[tool.pytest.ini_options]"])
+def test_native_toml_numbers_and_booleans(pytester: pytest.Pytester, table: str) -> None:
+    pytester.makefile(
+        ".toml",
+        pyproject=f"{table}\nlocalstack_start_timeout = 180\nlocalstack_reuse = true\n"
+        "localstack_pull = false\nlocalstack_port = 4566\n",
+    )
+    pytester.makepyfile(SHOW_SETTINGS)
+    assert shown_settings(pytester.runpytest_subprocess("-s")) == (
+        "SETTINGS True False True 180.0 4566"
+    )
+
+
+def test_toml_strings_still_work(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".toml",
+        pyproject='[tool.pytest.ini_options]\nlocalstack_start_timeout = "90"\n'
+        'localstack_reuse = "yes"\n',
+    )
+    pytester.makepyfile(SHOW_SETTINGS)
+    assert shown_settings(pytester.runpytest_subprocess("-s")) == "SETTINGS True True True 90.0 0"
+
+
+@pytest.mark.skipif(pytest.version_tuple < (9, 2), reason="typed ini values need pytest 9.2")
+def test_bad_toml_string_names_the_ini_key(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", pyproject='[tool.pytest]\nlocalstack_start_timeout = "soon"\n')
+    pytester.makepyfile("def test_nothing(): pass")
+    assert_usage_error(
+        pytester.runpytest_subprocess(),
+        "invalid value 'soon' (from ini key localstack_start_timeout); use a positive number "
+        "of seconds",
+    )
 
 
 def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None:
@@ -129,13 +239,41 @@ def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None
     group = "\n".join(lines[start:end])
     outside = "\n".join(lines[:start] + lines[end:])
     for option in config.OPTIONS:
-        assert f"  {option.flag}=" in group, option.flag
+        assert f"  {option.flag}" in group, option.flag
         assert option.flag not in outside, option.flag
         assert f"  {option.ini} (" in outside, option.ini  # the ini-options section
-    flags = [line.split()[0] for line in lines if line.startswith("  --localstack-")]
+    flags = [line.strip() for line in lines[start:end] if line.startswith("  --localstack-")]
     assert flags == [
-        o.flag + "=" + o.flag[2:].upper().replace("-", "_") for o in config.OPTIONS
-    ] + ["--localstack-stop-reused"]
+        "--localstack-engine={auto,docker,process,external}",
+        "--localstack-emulator={localstack,moto}",
+        "--localstack-image=IMAGE",
+        "--localstack-network=NETWORK",
+        "--localstack-endpoint=URL",
+        "--localstack-port=PORT",
+        "--localstack-start-timeout=SECONDS",
+        "--localstack-stop-timeout=SECONDS",
+        "--localstack-region=REGION",
+        "--localstack-pull, --no-localstack-pull",
+        "--localstack-share={run,worker}",
+        "--localstack-reuse, --no-localstack-reuse",
+        "--localstack-subprocess-env, --no-localstack-subprocess-env",
+        "--localstack-env=KEY=VALUE",
+        "--localstack-stop-reused",
+    ]
+    flat = " ".join(group.split())
+    for default in (
+        "(default: auto;",
+        "(default: localstack/localstack:4.14;",
+        "(default: 120 s;",
+        "(default: 10 s;",
+        "(default: on;",
+        "(default: off;",
+        "(default: bridge;",
+        "(default: none;",
+    ):
+        assert default in flat, default
+    for raw in ("True", "120.0", "default: ;", "LOCALSTACK_"):
+        assert raw not in group.replace("PYTEST_LOCALSTACK_", ""), raw
 
 
 def test_report_header(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,7 +415,7 @@ def test_patch_fixture_with_a_bad_scope(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*ConfigurationError: scope: invalid value 'bogus'; "
+            "*ConfigurationError: invalid value 'bogus' (from scope= of patch_fixture); "
             "choose from function, class, module, package, session"
         ]
     )
@@ -294,34 +432,130 @@ def test_session_fixture_with_a_bad_scope(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*scope: invalid value 'everywhere'; choose from function*"])
+    result.stdout.fnmatch_lines(
+        ["*invalid value 'everywhere' (from scope= of session_fixture); choose from function*"]
+    )
 
 
-def test_patch_fixture_with_an_unknown_service(
-    pytester: pytest.Pytester, inner_tmpdir: Path
+@pytest.mark.parametrize(
+    ("factory", "services", "message"),
+    [
+        (
+            "patch_fixture",
+            '["s4"]',
+            "unknown service 's4' (from services= of patch_fixture); did you mean 's3'?",
+        ),
+        (
+            "session_fixture",
+            '["dynamdb", "s3"]',
+            "unknown service 'dynamdb' (from services= of session_fixture); did you mean "
+            "'dynamodb'?",
+        ),
+        (
+            "patch_fixture",
+            '{"nosuchservice": 4572}',
+            "unknown service 'nosuchservice' (from services= of patch_fixture); use a botocore "
+            "service name such as 's3', 'sqs' or 'dynamodb'",
+        ),
+    ],
+)
+def test_fixture_with_an_unknown_service(
+    pytester: pytest.Pytester, inner_tmpdir: Path, factory: str, services: str, message: str
 ) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest_localstack
+
+        aws = pytest_localstack.{factory}(services={services})
+
+        def test_nothing(aws):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if "ERROR at setup of test_nothing" in line)
+    end = next(i for i, line in enumerate(lines) if "short test summary info" in line)
+    assert lines[start + 1 : end] == [message]  # the whole report: one line, no traceback
+    assert len(output) < 1500
+    result.stdout.no_fnmatch_line("localstack:*served*")
+    assert "INTERNALERROR" not in output
+    assert list(inner_tmpdir.glob("pytest-localstack-*")) == []  # run dir cleaned up
+
+
+def test_fixture_with_a_bad_setting_keyword(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
         import pytest_localstack
 
-        localstack = pytest_localstack.patch_fixture(services=["nosuchservice"])
+        aws = pytest_localstack.patch_fixture(engine="dokcer")
 
-        def test_nothing(localstack):
+        def test_nothing(aws):
             pass
         """
     )
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["E *.ServiceError: unknown AWS service 'nosuchservice'; valid service names are: *"]
+        [
+            "*ERROR at setup of test_nothing*",
+            "invalid value 'dokcer' (from engine= of patch_fixture); choose from auto, docker, "
+            "process, external",
+            "*short test summary info*",
+        ]
     )
-    error_line = next(line for line in result.stdout.lines if "valid service names are: " in line)
-    listed = error_line.split("valid service names are: ", 1)[1].split(", ")
-    assert {"s3", "sqs", "dynamodb"} <= set(listed)
-    assert listed == sorted(listed)
-    result.stdout.no_fnmatch_line("localstack:*served*")
     assert "INTERNALERROR" not in result.stdout.str()
-    assert list(inner_tmpdir.glob("pytest-localstack-*")) == []  # run dir cleaned up
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_tests_using_the_plugin_are_marked(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+        import pytest_localstack
+
+        classic = pytest_localstack.patch_fixture(services=["s3"])
+        shared = pytest_localstack.session_fixture(scope="session")
+
+        @pytest.fixture
+        def indirect(localstack_session):
+            return localstack_session
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_plain(): pass
+        def test_builtin(localstack): pass
+        def test_session(localstack_session): pass
+        def test_resource(s3_bucket): pass
+        def test_factory(make_sqs_queue): pass
+        def test_classic(classic): pass
+        def test_shared(shared): pass
+        def test_indirect(indirect): pass
+        def test_other(tmp_path): pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-m", "not localstack", "-v", "--strict-markers")
+    result.assert_outcomes(passed=2, deselected=7)
+    result.stdout.fnmatch_lines(["*::test_plain PASSED*", "*::test_other PASSED*"])
+    collected = pytester.runpytest_subprocess("-m", "localstack", "--collect-only", "-q")
+    names = sorted(line.split("::")[1] for line in collected.stdout.lines if "::" in line)
+    assert names == [
+        "test_builtin",
+        "test_classic",
+        "test_factory",
+        "test_indirect",
+        "test_resource",
+        "test_session",
+        "test_shared",
+    ]
+
+
+def test_localstack_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.localstack: the test uses an AWS emulator*"])
 
 
 def test_disabled_plugin_skips_classic_fixtures(pytester: pytest.Pytester) -> None:
@@ -379,15 +613,15 @@ def test_env_values_keep_their_commas(
         (
             "localstack_env =\n    DEBUG=1\n    secret-token\n",
             "",
-            "--localstack-env: entry 2 is not KEY=VALUE (its text is not shown, it may be a "
-            "secret); give one KEY=VALUE per flag, per ini line or per line of "
+            "entry 2 is not KEY=VALUE (its text is not shown, it may be a secret) (from ini "
+            "key localstack_env); give one KEY=VALUE per flag, per ini line or per line of "
             "PYTEST_LOCALSTACK_ENV",
         ),
         (
             "",
             "MY TOKEN=secret-token",
-            "--localstack-env: entry 1: 'MY TOKEN' is not a variable name; use letters, digits "
-            "and underscores, not starting with a digit",
+            "entry 1: 'MY TOKEN' is not a variable name (from env var PYTEST_LOCALSTACK_ENV); "
+            "use letters, digits and underscores, not starting with a digit",
         ),
     ],
     ids=["ini", "environment"],

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_localstack._marks import marks_localstack
+
 if TYPE_CHECKING:
     from pytest_localstack.resources import (
         DynamoDBTable,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
+@marks_localstack
 def localstack_resources(localstack_session: LocalstackSession) -> Iterator[ResourceFactory]:
     """The resource factory of ``localstack_session``; deletes what it made at teardown.
 

@@ -18,10 +18,12 @@ from pytest_localstack.runtimes.base import (
     LABEL_SERVICE_PORTS,
     Endpoint,
     Runtime,
+    fallback_note,
     free_port,
     free_port_range,
     ignore_spawn,
     make_labels,
+    record_fallback,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ __all__ = [
     "Endpoint",
     "Runtime",
     "Runtimes",
+    "fallback_note",
     "free_port",
     "free_port_range",
     "ignore_spawn",
@@ -70,8 +73,8 @@ class Runtimes:
         return (self[engine] for engine in ENGINES)
 
     def choose_engine(self, settings: Settings) -> str:
-        """Resolve ``auto``: external if an endpoint is set, else Docker if it answers, else
-        the embedded moto server."""
+        """Resolve ``auto``: external if an endpoint is set, else Docker if it answers and has
+        the image (present or pullable), else the embedded moto server."""
         if settings.engine != "auto":
             return settings.engine
         if settings.endpoint:
@@ -80,7 +83,6 @@ class Runtimes:
 
         try:
             self["docker"].ensure_available()
-            return "docker"
         except EngineUnavailableError as docker_error:
             try:
                 self["process"].ensure_available()
@@ -92,6 +94,34 @@ class Runtimes:
                 'or install the embedded emulator: pip install "pytest-localstack[moto]", or '
                 f"attach to a running one: --localstack-endpoint URL. (Docker: {docker_error})"
             ) from None
+        return self._docker_or_fallback(settings)
+
+    def _docker_or_fallback(self, settings: Settings) -> str:
+        """Docker answers: use it if it has the image or can pull it, else the embedded server
+        (when installed), saying why."""
+        from pytest_localstack import _progress
+        from pytest_localstack.exceptions import EngineUnavailableError, ImageNotFoundError
+
+        try:
+            self["process"].ensure_available()
+        except EngineUnavailableError:
+            return "docker"  # nothing to fall back to: the Docker start reports a missing image
+        from pytest_localstack.runtimes.docker import DockerRuntime
+
+        docker_runtime = self["docker"]
+        if not isinstance(docker_runtime, DockerRuntime):
+            return "docker"
+        try:
+            docker_runtime.ensure_image(settings.image_for_emulator, settings.pull)
+        except ImageNotFoundError as error:
+            note = (
+                f"engine auto: {error}; the embedded moto server runs instead "
+                "(--localstack-engine=docker makes this an error)"
+            )
+            _progress.report(note)
+            record_fallback(settings, note)
+            return "process"
+        return "docker"
 
 
 def _make(engine: str, docker_client: object) -> Runtime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from pytest_localstack import _progress
 from pytest_localstack.emulators import Emulator, Probe
 from pytest_localstack.exceptions import EmulatorExitedError, LicenseError, StartTimeoutError
 
@@ -22,9 +23,12 @@ def wait_until_ready(
     ``exit_code`` returns ``None`` while the emulator runs, so an emulator that dies is
     reported at once instead of after the whole timeout.
     """
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     delay = 0.05
     probe = Probe(False, detail="not probed yet")
+    still_waiting = _progress.Throttle(15.0)
+    still_waiting.ready()  # the first "still waiting" line after 15 s
     while True:
         code = exit_code()
         if code is not None:
@@ -43,7 +47,13 @@ def wait_until_ready(
             )
         probe = emulator.probe(url)
         if probe.ready:
+            _progress.report(f"{what} ready at {url} in {time.monotonic() - started:.1f} s")
             return probe
+        if still_waiting.ready():
+            _progress.report(
+                f"waiting for {what}: {time.monotonic() - started:.0f} s of {timeout:g} s "
+                f"({probe.detail})"
+            )
         if time.monotonic() >= deadline:
             raise StartTimeoutError(
                 f"{what} did not become ready at {url} within {timeout:g} s "

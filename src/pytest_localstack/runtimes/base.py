@@ -55,6 +55,8 @@ class Endpoint:
     #: A process's start time (see :mod:`pytest_localstack._processes`): with the pid in
     #: ``handle`` it names the process, so that a reused pid is never stopped for it.
     started: str = ""
+    #: Why this engine runs instead of the one asked for (``auto`` fell back), or empty.
+    note: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -166,3 +168,16 @@ def _is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+#: Why ``auto`` chose the embedded server over Docker, by settings key; read by its start.
+_fallback_notes: dict[str, str] = {}
+
+
+def fallback_note(settings: Settings) -> str:
+    """Why ``auto`` chose another engine than Docker for ``settings`` in this process, or ''."""
+    return _fallback_notes.get(settings.endpoint_key(), "")
+
+
+def record_fallback(settings: Settings, note: str) -> None:
+    _fallback_notes[settings.endpoint_key()] = note

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from pytest_localstack import _progress
 from pytest_localstack._processes import is_alive
 from pytest_localstack._redact import redact
 from pytest_localstack._redact import register as register_secrets
@@ -100,7 +102,7 @@ class DockerRuntime:
         client = self.client()
         sweep_orphans(client)
         image = settings.image_for_emulator
-        self._ensure_image(client, image, settings.pull)
+        ensure_image(client, image, settings.pull)
         address = self.address()
         where = reach(address)
         host_network = settings.network == "host"
@@ -226,33 +228,9 @@ class DockerRuntime:
         except Exception as error:
             return f"(logs unavailable: {error})"
 
-    @staticmethod
-    def _ensure_image(client: Any, image: str, pull: bool) -> None:
-        import docker.errors
-
-        try:
-            client.images.get(image)
-            return
-        except docker.errors.ImageNotFound:
-            pass
-        if not pull:
-            raise ImageNotFoundError(
-                image,
-                "it is not present locally and pulling is disabled (--localstack-pull=false); "
-                f"run `docker pull {image}`, build it, or choose another --localstack-image",
-            )
-        from docker.utils import parse_repository_tag
-
-        repository, tag = parse_repository_tag(image)
-        logger.info("pulling %s", image)
-        try:
-            client.images.pull(repository, tag=tag or "latest")
-        except Exception as error:
-            raise ImageNotFoundError(
-                image,
-                f"it is not present locally and pulling it failed ({_docker_reason(error)}); "
-                "check the name and your registry access, or choose another --localstack-image",
-            ) from None
+    def ensure_image(self, image: str, pull: bool) -> None:
+        """Make sure ``image`` is present, pulling it if allowed; or :class:`ImageNotFoundError`."""
+        ensure_image(self.client(), image, pull)
 
     @staticmethod
     def _published_port(container: Any, container_port: int) -> int:
@@ -267,6 +245,68 @@ class DockerRuntime:
                 _tail(container),
             )
         return int(bindings[0]["HostPort"])
+
+
+def ensure_image(client: Any, image: str, pull: bool) -> None:
+    """Make sure ``image`` is present: pull it (showing progress) only when it is missing."""
+    import docker.errors
+
+    try:
+        client.images.get(image)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    if not pull:
+        raise ImageNotFoundError(
+            image,
+            "it is not present locally and pulling is disabled (--no-localstack-pull); "
+            f"run `docker pull {image}`, build it, or choose another --localstack-image",
+        )
+    from docker.utils import parse_repository_tag
+
+    repository, tag = parse_repository_tag(image)
+    _progress.report(f"pulling {image} (missing locally)")
+    started = time.monotonic()
+    try:
+        _pull_with_progress(client, repository, tag or "latest", image)
+    except Exception as error:
+        raise ImageNotFoundError(
+            image,
+            f"it is not present locally and pulling it failed ({_docker_reason(error)}); "
+            "check the name and your registry access, or choose another --localstack-image",
+        ) from None
+    _progress.report(f"pulled {image} in {time.monotonic() - started:.0f} s")
+
+
+def _pull_with_progress(client: Any, repository: str, tag: str, image: str) -> None:
+    """Pull through the low-level API, reporting the bytes done every few seconds."""
+    layers: dict[str, tuple[int, int]] = {}
+    throttle = _progress.Throttle(5.0)
+    throttle.ready()
+    for event in client.api.pull(repository, tag=tag, stream=True, decode=True):
+        if "error" in event:
+            raise RuntimeError(event.get("error"))
+        detail = event.get("progressDetail") or {}
+        if event.get("id") and detail.get("total"):
+            layers[event["id"]] = (int(detail.get("current", 0)), int(detail["total"]))
+        if layers and throttle.ready():
+            done = sum(current for current, _ in layers.values())
+            total = sum(size for _, size in layers.values())
+            _progress.report(
+                f"pulling {image}: {_progress.human_bytes(done)} of {_progress.human_bytes(total)}"
+            )
+
+
+def logs_since_time(endpoint: Endpoint, since: float) -> str:
+    """A container's log lines written since the wall time ``since``."""
+    import docker.errors
+
+    try:
+        container = connect(None, endpoint.docker_host).containers.get(endpoint.handle)
+        data = container.logs(since=since)
+    except docker.errors.DockerException as error:
+        return f"(emulator logs unavailable: {error})"
+    return bytes(data).decode(errors="replace")
 
 
 def sweep_orphans(client: Any) -> list[str]:

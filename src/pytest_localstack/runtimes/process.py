@@ -22,7 +22,13 @@ from pytest_localstack.config import Settings
 from pytest_localstack.emulators import MOTO, Emulator
 from pytest_localstack.exceptions import EngineUnavailableError
 from pytest_localstack.runtimes._wait import wait_until_ready
-from pytest_localstack.runtimes.base import LABEL_RUN, Endpoint, free_port, ignore_spawn
+from pytest_localstack.runtimes.base import (
+    LABEL_RUN,
+    Endpoint,
+    fallback_note,
+    free_port,
+    ignore_spawn,
+)
 
 logger = logging.getLogger("pytest_localstack.process")
 
@@ -113,6 +119,7 @@ class ProcessRuntime:
             handle=str(process.pid),
             started=start_time(process.pid),  # so that a reused pid is not taken for it
             log_path=str(log_path),
+            note=fallback_note(settings),
         )
         on_spawn(endpoint)
         try:

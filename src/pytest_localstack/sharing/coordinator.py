@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pytest_localstack._processes import owner_token
 from pytest_localstack.config import Settings
-from pytest_localstack.exceptions import LocalstackError, StartupError
+from pytest_localstack.exceptions import LocalstackError, StartFailedEarlierError, StartupError
 from pytest_localstack.runtimes import Endpoint, Runtimes, make_labels
 from pytest_localstack.sharing import registry
 from pytest_localstack.sharing.launch import launch
@@ -84,9 +84,7 @@ class Coordinator:
         failed = self.run_dir / (key + FAILED_SUFFIX)
         with self.registry.locked(key, settings.start_timeout):
             if failed.exists():
-                raise StartupError(
-                    "the emulator failed to start earlier in this run:\n" + failed.read_text()
-                )
+                raise StartFailedEarlierError(failed.read_text())
             endpoint = self.registry.answering(key, runtimes)
             if endpoint is None:
                 endpoint = self._start(settings, key, runtimes, failed)
@@ -143,6 +141,14 @@ class Coordinator:
                 f"could not launch the run's watchdog ({sys.executable} -m {WATCHDOG_MODULE}): "
                 f"{error}; it stops the emulators if pytest is killed, so nothing was started"
             ) from None
+
+    def failures(self) -> list[str]:
+        """The messages of the emulator starts that failed in this run, by any process."""
+        texts = []
+        for path in sorted(self.run_dir.glob("*" + FAILED_SUFFIX)):
+            with contextlib.suppress(OSError):
+                texts.append(path.read_text())
+        return texts
 
     def recorded_endpoints(self) -> list[Endpoint]:
         """Every emulator that a process of this run started or is starting, once each."""
