@@ -196,7 +196,7 @@ def test_an_unresolvable_engine_host_is_one_clear_error(
     result.stdout.fnmatch_lines(
         [
             "ERROR test_an_unresolvable_engine_host_is_one_clear_error.py::test_s3 - "
-            "pytest_localstack.exceptions.EngineUnavailableError: the Docker engine's host "
+            "Failed: EngineUnavailableError: the Docker engine's host "
             "'docker' (from DOCKER_HOST: tcp://docker:2375) does not resolve: *. Fix the name "
             "(in CI, the Docker-in-Docker service's alias must match DOCKER_HOST), or unset "
             "DOCKER_HOST to use the local engine."
