@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import botocore.httpsession
 import botocore.session
 import pytest
@@ -331,7 +332,7 @@ def test_localhost_endpoint_is_allowed(emulator: RecordingServer) -> None:
 # -- the guard ----------------------------------------------------------------------------------
 
 
-def test_client_created_before_the_patch_is_blocked(
+def test_client_created_before_the_patch_for_another_endpoint_is_blocked(
     emulator: RecordingServer, sentinel: RecordingServer
 ) -> None:
     before = unpatched_client(endpoint_url=sentinel.url)
@@ -341,9 +342,10 @@ def test_client_created_before_the_patch_is_blocked(
     assert emulator.requests == []
     assert str(excinfo.value) == (
         f"blocked a request to {sentinel.url}/: while pytest-localstack patches botocore, "
-        f"requests may only go to the emulator (127.0.0.1:{emulator.port}). Was this client "
-        "created before the patch started, or given another endpoint_url? Create it inside "
-        "the patched test, or with session.botocore.client(...)."
+        "requests may only go to AWS endpoints (which are redirected to the emulator) or to "
+        f"the emulator itself (127.0.0.1:{emulator.port}). This client was given another "
+        "endpoint_url (argument, AWS_ENDPOINT_URL* or a profile's endpoint_url); drop it, or "
+        "make the client with session.botocore.client(...)."
     )
     # The same client works again once the patch is gone: the guard alone stopped it.
     before.list_queues()
@@ -351,14 +353,21 @@ def test_client_created_before_the_patch_is_blocked(
     before.close()
 
 
-def test_client_bound_for_real_aws_is_blocked(emulator: RecordingServer) -> None:
-    before = unpatched_client()
-    with _patch(make_session(emulator)), pytest.raises(RealAWSRequestError) as excinfo:
+def test_client_created_before_the_patch_for_aws_is_redirected(emulator: RecordingServer) -> None:
+    """Its requests go to the emulator as the session while patched, and nowhere after."""
+    before = unpatched_client(region_name="eu-central-1")
+    session = make_session(emulator, emulator_name="moto", account_id="123456789012")
+    with session.botocore.patch_botocore(subprocess_env=False):
         before.list_queues()
-    assert str(excinfo.value).startswith(
-        "blocked a request to https://sqs.us-east-1.amazonaws.com/: while pytest-localstack "
-        "patches botocore"
-    )
+    assert emulator.credential_scopes() == ["123456789012/eu-central-1/sqs"]
+    ((_, path, headers),) = emulator.requests
+    assert headers["x-moto-account-id"] == "123456789012"
+    assert "X-Amz-Security-Token" not in headers
+    assert before.meta.endpoint_url == "https://sqs.eu-central-1.amazonaws.com"
+    # After the patch: its own endpoint again (here: the dead proxy stops it).
+    with pytest.raises(botocore.exceptions.ProxyConnectionError):
+        before.list_queues()
+    assert len(emulator.requests) == 1
     before.close()
 
 
@@ -367,7 +376,7 @@ def test_explicit_foreign_endpoint_inside_the_patch_is_blocked(
 ) -> None:
     with _patch(make_session(emulator)):
         client = boto3.client("sqs", endpoint_url=sentinel.url)
-        with pytest.raises(RealAWSRequestError, match="or given another endpoint_url"):
+        with pytest.raises(RealAWSRequestError, match="was given another endpoint_url"):
             client.list_queues()
     assert sentinel.requests == []
 

@@ -7,9 +7,10 @@ botocore is patched, this module therefore also
 
 * wraps ``AioSession.create_client`` with the same redirection (endpoint, credentials, region,
   path-style S3, account headers); aioboto3's clients and resources are made by it too;
-* guards aiobotocore's HTTP senders (aiohttp, and httpx where available) with the same check as
-  botocore's, so a request that is not for a patched emulator fails with
-  :class:`~pytest_localstack.exceptions.RealAWSRequestError`.
+* routes every request of aiobotocore's HTTP senders (aiohttp, and httpx where available) as
+  botocore's are (:mod:`._rewrite`): a request of a client made before the patch that goes to
+  AWS is sent to the emulator, signed with the session's credentials; a request for another host
+  fails with :class:`~pytest_localstack.exceptions.RealAWSRequestError`.
 
 Both are installed when the outermost patch starts and removed when it ends.
 Install with ``pip install "pytest-localstack[aio]"``.
@@ -28,7 +29,7 @@ import aiobotocore.httpsession
 import aiobotocore.session
 from aiobotocore.config import AioConfig
 
-from pytest_localstack.contrib import _active, environment
+from pytest_localstack.contrib import _active, _rewrite, environment
 from pytest_localstack.contrib import botocore as contrib_botocore
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ _replaced: list[tuple[type[Any], str, Any]] = []
 def _redirected_config(session: RunningSession, config: Any) -> AioConfig:
     """Path-style S3 under the caller's config, keeping its aiohttp/httpx settings."""
     direct = contrib_botocore.no_proxy_options(session, config)
-    redirected = AioConfig(**_PATH_STYLE_OPTIONS, **direct)
+    redirected = AioConfig(**_PATH_STYLE_OPTIONS, inject_host_prefix=False, **direct)
     if config is None:
         return redirected
     merged: AioConfig = redirected.merge(config)
@@ -160,11 +161,10 @@ def _patched_create_client(
 
 def _guard(send: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(send)
-    async def guarded_send(self: Any, request: Any) -> Any:
-        contrib_botocore.check_request_url(request.url)
-        return await send(self, request)
+    async def routed_send(self: Any, request: Any) -> Any:
+        return await send(self, _rewrite.route(request))
 
-    return guarded_send
+    return routed_send
 
 
 _REPLACEMENTS: tuple[tuple[type[Any], str, Any], ...] = (

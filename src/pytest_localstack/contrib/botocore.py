@@ -6,13 +6,17 @@ While :meth:`BotocoreTestResourceFactory.patch_botocore` is active:
   gets the emulator's endpoint (unless the caller names one), the session's credentials and
   region (unless the caller names one), path-style S3 addressing, and the headers that select
   the session's account;
-* ``boto3.DEFAULT_SESSION`` is reset, so ``boto3.client(...)`` builds a redirected client, and it
-  is restored afterwards;
-* a guard on botocore's HTTP sender fails any request whose host is not a patched emulator,
-  such as one from a client created before the patch, with :class:`RealAWSRequestError`;
+* ``boto3.DEFAULT_SESSION`` is reset, so ``boto3.client(...)`` builds a redirected client; the
+  user's own is put back when the last patch ends, in whatever order the patches end;
+* botocore's HTTP sender routes every request (:mod:`._rewrite`): a request of a client made
+  before the patch that goes to AWS is sent to the emulator instead, signed with the session's
+  credentials; a request for another host is refused with :class:`RealAWSRequestError`;
 * unless ``subprocess_env`` is false, ``os.environ`` points child processes (the AWS CLI, another
-  Python) at the emulator with the session's identity (:mod:`.environment`);
+  Python) at the emulator with the session's identity (:mod:`.environment`), and this process's
+  own sessions are kept from caching it (:mod:`._session_caches`);
 * modules for other SDKs (:mod:`.aiobotocore`) join in through :func:`register_patcher`.
+
+Which session is "the" session is decided per thread and per asyncio task (:mod:`._active`).
 
 ``create_client`` is wrapped rather than configured through ``AWS_ENDPOINT_URL``: environment
 settings do not reach sessions that resolved their credentials already, and cannot add the
@@ -34,8 +38,7 @@ import botocore.httpsession
 import botocore.loaders
 import botocore.session
 
-from pytest_localstack.contrib import _active, environment
-from pytest_localstack.exceptions import RealAWSRequestError
+from pytest_localstack.contrib import _active, _rewrite, _session_caches, environment
 
 if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
@@ -48,7 +51,12 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: What ``create_client`` and ``send`` were before the outermost patch, to put back exactly.
 _replaced: list[tuple[Callable[..., Any], Callable[..., Any]]] = []
 #: Called with ``True`` when the outermost patch starts and with ``False`` when it ends.
-_patchers: list[Callable[[bool], None]] = []
+_patchers: list[Callable[[bool], None]] = [_session_caches.protect]
+#: One entry per active patch, oldest first: the ``boto3.DEFAULT_SESSION`` it replaced.
+_default_sessions: list[list[Any]] = []
+#: Redirected clients send to the emulator's own host: a host prefix (``data-``,
+#: ``<account>.``) would make a name that does not resolve.
+_CLIENT_OPTIONS: dict[str, Any] = {"inject_host_prefix": False}
 
 
 def redirected_client_arguments(
@@ -65,11 +73,15 @@ def redirected_client_arguments(
     config = arguments.get("config")
     direct = no_proxy_options(session, config)
     if config is None:
-        arguments["config"] = botocore.config.Config(s3={"addressing_style": "path"}, **direct)
+        arguments["config"] = botocore.config.Config(
+            s3={"addressing_style": "path"}, **_CLIENT_OPTIONS, **direct
+        )
     else:
         # Config.merge replaces the whole s3 dict: keep path style unless the caller chose one.
         s3 = {"addressing_style": "path", **(config.s3 or {})}
-        arguments["config"] = config.merge(botocore.config.Config(s3=s3, **direct))
+        arguments["config"] = config.merge(
+            botocore.config.Config(s3=s3, **_CLIENT_OPTIONS, **direct)
+        )
     return arguments
 
 
@@ -187,32 +199,8 @@ def _patched_create_client(
     return create_client(_active.current(), self, service_name, args, kwargs)
 
 
-def _allowed_netlocs() -> set[str]:
-    return {_normalize_netloc(session.endpoint.netloc) for session in _active.sessions()}
-
-
-def _normalize_netloc(netloc: str) -> str:
-    host, _, port = netloc.rpartition(":")
-    return f"127.0.0.1:{port}" if host in ("localhost", "[::1]") else netloc
-
-
-def check_request_url(url: str) -> None:
-    """Raise :class:`RealAWSRequestError` unless ``url`` goes to a patched emulator."""
-    netloc = urllib.parse.urlsplit(url).netloc
-    allowed = _allowed_netlocs()
-    if _normalize_netloc(netloc) not in allowed:
-        raise RealAWSRequestError(
-            f"blocked a request to {url.split('?', 1)[0]}: while pytest-localstack "
-            "patches botocore, requests may only go to the emulator "
-            f"({', '.join(sorted(allowed))}). Was this client created before the patch "
-            "started, or given another endpoint_url? "
-            "Create it inside the patched test, or with session.botocore.client(...)."
-        )
-
-
-def _guarded_send(self: Any, request: Any) -> Any:
-    check_request_url(request.url)
-    return _ORIGINAL_SEND(self, request)
+def _routed_send(self: Any, request: Any) -> Any:
+    return _ORIGINAL_SEND(self, _rewrite.route(request))
 
 
 @contextlib.contextmanager
@@ -223,21 +211,35 @@ def _patched(session: RunningSession, subprocess_env: bool | None = None) -> Ite
         _replaced.append(
             (botocore.session.Session.create_client, botocore.httpsession.URLLib3Session.send)
         )
-        _install(_patched_create_client, _guarded_send)
+        _install(_patched_create_client, _routed_send)
         for patcher in _patchers:
             patcher(True)
     _active.activate(session)
-    saved_default_session = boto3.DEFAULT_SESSION
+    saved_default_session = [boto3.DEFAULT_SESSION]
+    _default_sessions.append(saved_default_session)
     boto3.DEFAULT_SESSION = None
     try:
         with environment.for_children(session, subprocess_env):
             yield
     finally:
-        boto3.DEFAULT_SESSION = saved_default_session
+        _restore_default_session(saved_default_session)
         if _active.deactivate(session):
             _install(*_replaced.pop())
             for patcher in reversed(_patchers):
                 patcher(False)
+
+
+def _restore_default_session(entry: list[Any]) -> None:
+    """Put back the default session ``entry`` replaced, or hand it to the next newer patch."""
+    import boto3
+
+    index = next(i for i, active in enumerate(_default_sessions) if active is entry)
+    del _default_sessions[index]
+    if index == len(_default_sessions):
+        boto3.DEFAULT_SESSION = entry[0]
+    else:
+        # An older patch ends first: the newer one puts back what this one replaced.
+        _default_sessions[index][0] = entry[0]
 
 
 def _install(create_client: Callable[..., Any], send: Callable[..., Any]) -> None:
