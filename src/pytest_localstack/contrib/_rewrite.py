@@ -134,7 +134,7 @@ def redirect(request: Any, session: RunningSession, suffix: str) -> Any:
         signer(credentials, service_name, region, _payload_hash(request)).add_auth(aws_request)
     redirected = copy.copy(request)
     redirected.url = aws_request.url
-    redirected.headers = aws_request.headers
+    redirected.headers = botocore.awsrequest.HeadersDict(aws_request.headers.items())
     return redirected
 
 
