@@ -25,12 +25,15 @@ import functools
 import hashlib
 import re
 import urllib.parse
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
+import botocore.httpsession
 import botocore.loaders
+import botocore.utils
 
 from pytest_localstack.contrib import _active
 from pytest_localstack.exceptions import RealAWSRequestError
@@ -46,6 +49,9 @@ _S3_LABEL = re.compile(
 )
 #: S3 hosts whose prefix is not a bucket name, and that the emulators cannot serve on a path.
 _S3_UNREDIRECTABLE = ("s3-accesspoint", "s3-object-lambda", "s3-outposts")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: For each HTTP sender of a redirected client: the same sender with the emulator's proxies.
+_direct_senders: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 #: Headers of the original signature, replaced by the new one.
 _SIGNATURE_HEADERS = frozenset({"authorization", "x-amz-security-token", "x-amz-date", "host"})
 
@@ -182,12 +188,12 @@ def _payload_hash(request: Any) -> str:
         return given
     body = request.body
     if body is None or body in (b"", ""):
-        return botocore.auth.EMPTY_SHA256_HASH
+        return str(botocore.auth.EMPTY_SHA256_HASH)
     if isinstance(body, str):
         body = body.encode()
     if isinstance(body, (bytes, bytearray)):
         return hashlib.sha256(body).hexdigest()
-    return botocore.auth.UNSIGNED_PAYLOAD
+    return str(botocore.auth.UNSIGNED_PAYLOAD)
 
 
 class _Resign(botocore.auth.SigV4Auth):
@@ -207,3 +213,26 @@ class _Resign(botocore.auth.SigV4Auth):
 
 class _ResignS3(_Resign, botocore.auth.S3SigV4Auth):
     """S3's SigV4: the path is signed as is, and the payload hash travels in a header."""
+
+
+def direct(http_session: Any, url: str) -> Any:
+    """``http_session`` (botocore's or aiobotocore's sender), with proxies chosen for ``url``.
+
+    A client chose its proxies for its own AWS endpoint when it was made (``HTTPS_PROXY``).
+    Its redirected requests go to the emulator: on this machine directly, elsewhere as
+    ``NO_PROXY`` decides for the emulator's URL. The copy shares the sender's connection pools
+    (and, on aiobotocore, the sessions it closes on exit); only the proxy choice differs.
+    A sender without botocore's proxy configuration (httpx) is used as it is.
+    """
+    if not hasattr(http_session, "_proxy_config"):
+        return http_session
+    sender = _direct_senders.get(http_session)
+    if sender is None:
+        host = urllib.parse.urlsplit(url).hostname or ""
+        proxies = {} if host in _LOOPBACK else botocore.utils.get_environ_proxies(url)
+        sender = copy.copy(http_session)
+        sender._proxy_config = botocore.httpsession.ProxyConfiguration(
+            proxies=proxies, proxies_settings=http_session._proxy_config.settings
+        )
+        _direct_senders[http_session] = sender
+    return sender

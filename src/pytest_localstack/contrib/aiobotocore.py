@@ -162,7 +162,10 @@ def _patched_create_client(
 def _guard(send: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(send)
     async def routed_send(self: Any, request: Any) -> Any:
-        return await send(self, _rewrite.route(request))
+        routed = _rewrite.route(request)
+        if routed is request:
+            return await send(self, request)
+        return await send(_rewrite.direct(self, routed.url), routed)
 
     return routed_send
 

@@ -30,7 +30,6 @@ import functools
 import inspect
 import sys
 import urllib.parse
-import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,6 @@ import botocore.config
 import botocore.httpsession
 import botocore.loaders
 import botocore.session
-import botocore.utils
 
 from pytest_localstack.contrib import _active, _rewrite, _session_caches, environment
 
@@ -59,8 +57,6 @@ _default_sessions: list[list[Any]] = []
 #: Redirected clients send to the emulator's own host: a host prefix (``data-``,
 #: ``<account>.``) would make a name that does not resolve.
 _CLIENT_OPTIONS: dict[str, Any] = {"inject_host_prefix": False}
-#: For each HTTP session of a redirected client, one that reaches the emulator directly.
-_direct_http_sessions: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def redirected_client_arguments(
@@ -207,36 +203,7 @@ def _routed_send(self: Any, request: Any) -> Any:
     routed = _rewrite.route(request)
     if routed is request:
         return _ORIGINAL_SEND(self, request)
-    return _ORIGINAL_SEND(_direct_http_session(self, routed.url), routed)
-
-
-def _direct_http_session(http_session: Any, url: str) -> Any:
-    """An HTTP session like ``http_session`` with the proxies that suit the emulator's ``url``.
-
-    A client made before the patch chose its proxies for its AWS endpoint (``HTTPS_PROXY``);
-    the emulator on this machine is reached directly, or through ``NO_PROXY``'s verdict.
-    """
-    direct = _direct_http_sessions.get(http_session)
-    if direct is None:
-        host = urllib.parse.urlsplit(url).hostname or ""
-        proxies = {} if host in _LOOPBACK else botocore.utils.get_environ_proxies(url)
-        timeout = getattr(http_session, "_timeout", None)  # a urllib3 Timeout, or a number
-        if hasattr(timeout, "connect_timeout"):
-            timeout = (timeout.connect_timeout, timeout.read_timeout)
-        direct = botocore.httpsession.URLLib3Session(
-            verify=getattr(http_session, "_verify", True),
-            proxies=proxies,
-            timeout=timeout,
-            max_pool_connections=getattr(http_session, "_max_pool_connections", 10),
-        )
-        _direct_http_sessions[http_session] = direct
-    return direct
-
-
-def _close_direct_http_sessions() -> None:
-    while _direct_http_sessions:
-        _, direct = _direct_http_sessions.popitem()
-        direct.close()
+    return _ORIGINAL_SEND(_rewrite.direct(self, routed.url), routed)
 
 
 @contextlib.contextmanager
@@ -261,7 +228,6 @@ def _patched(session: RunningSession, subprocess_env: bool | None = None) -> Ite
         _restore_default_session(saved_default_session)
         if _active.deactivate(session):
             _install(*_replaced.pop())
-            _close_direct_http_sessions()
             for patcher in reversed(_patchers):
                 patcher(False)
 
