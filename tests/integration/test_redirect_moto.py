@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from pytest_localstack.exceptions import RealAWSRequestError
@@ -94,14 +95,29 @@ def test_factory_clients_without_the_patch(session: RunningSession) -> None:
     assert _queues_in_moto(session.account_id) == {"factory"}
 
 
-def test_client_from_before_the_patch_is_blocked(session: RunningSession, moto_url: str) -> None:
-    """A default-session client made before the patch goes to real AWS: it must be stopped."""
+def test_client_from_before_the_patch_is_redirected(session: RunningSession) -> None:
+    """A client made before the patch for real AWS acts in the session's account while patched,
+    and goes to its own endpoint again afterwards (here the dead proxy stops it)."""
+    before = boto3.session.Session(
+        aws_access_key_id="AKIAOUTSIDE", aws_secret_access_key="x", region_name="eu-west-1"
+    ).client("sqs")
+    with session.botocore.patch_botocore():
+        before.create_queue(QueueName="from-before")
+    assert _queues_in_moto(session.account_id, "eu-west-1") == {"from-before"}
+    with pytest.raises(botocore.exceptions.ProxyConnectionError, match=DEAD_PROXY):
+        before.list_queues()
+    before.close()
+
+
+def test_client_from_before_the_patch_with_another_endpoint_is_blocked(
+    session: RunningSession,
+) -> None:
     before = boto3.session.Session(
         aws_access_key_id="AKIAOUTSIDE", aws_secret_access_key="x", region_name="us-east-1"
-    ).client("sqs")
+    ).client("sqs", endpoint_url="http://127.0.0.1:9")
     with (
         session.botocore.patch_botocore(),
-        pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
+        pytest.raises(RealAWSRequestError, match=r"127\.0\.0\.1:9"),
     ):
         before.list_queues()
     before.close()

@@ -92,9 +92,15 @@ def route(request: Any) -> Any:
         for AWS but cannot be redirected.
     """
     parts = urllib.parse.urlsplit(request.url)
+    netloc = _normalize_netloc(parts.netloc)
     allowed = allowed_netlocs()
-    if _normalize_netloc(parts.netloc) in allowed:
+    if netloc in allowed:
         return request
+    prefixed = next((a for a in allowed if netloc.endswith("." + a)), None)
+    if prefixed is not None:
+        # A host prefix that endpoint rules add even to a custom endpoint (s3control's
+        # ``<account>.``): the emulator answers on its own host only.
+        return redirect(request, _session_signed_for(request, prefixed), None)
     suffix = aws_suffix_of(parts.hostname or "")
     if suffix is None:
         raise RealAWSRequestError(
@@ -108,15 +114,32 @@ def route(request: Any) -> Any:
     return redirect(request, _active.current(), suffix)
 
 
-def redirect(request: Any, session: RunningSession, suffix: str) -> Any:
-    """``request`` (for an AWS host ending in ``suffix``) rewritten for ``session``'s emulator."""
+def _session_signed_for(request: Any, netloc: str) -> RunningSession:
+    """The active session at ``netloc`` whose access key signed ``request``, else the current."""
+    authorization = _text(request.headers.get("Authorization"))
+    for session in _active.sessions():
+        if _normalize_netloc(session.endpoint.netloc) == netloc and (
+            f"Credential={session.access_key_id}/" in authorization
+        ):
+            return session
+    return _active.current()
+
+
+def redirect(request: Any, session: RunningSession, suffix: str | None) -> Any:
+    """``request`` rewritten for ``session``'s emulator.
+
+    :param suffix: the AWS DNS suffix of the request's host, to find an S3 bucket in it;
+        ``None`` for a host that holds no bucket.
+    """
     parts = urllib.parse.urlsplit(request.url)
     authorization = _text(request.headers.get("Authorization"))
     scope = _CREDENTIAL_SCOPE.search(authorization)
     _refuse_unless_redirectable(request.url, parts, authorization, scope)
     service = scope.group(2) if scope else None
     path = parts.path or "/"
-    bucket = _virtual_host_bucket(parts.hostname or "", suffix) if service in ("s3", None) else ""
+    bucket = ""
+    if suffix is not None and service in ("s3", None):
+        bucket = _virtual_host_bucket(parts.hostname or "", suffix)
     if bucket:
         path = f"/{urllib.parse.quote(bucket, safe='')}{'' if path == '/' else path}"
     target = urllib.parse.urlsplit(session.endpoint_url())
