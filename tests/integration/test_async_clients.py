@@ -195,45 +195,49 @@ async def test_accounts_do_not_see_each_other(identity: RunningSession) -> None:
         other.stop()
 
 
-# -- escapes: clients that would go to AWS fail with the guard's error ------------------------
+# -- clients made before the patch for AWS: redirected; other endpoints: refused ------------
 
 
-async def test_aiobotocore_client_from_before_the_patch_is_blocked(
+async def test_aiobotocore_client_from_before_the_patch_is_redirected(
     identity: RunningSession, sentinel: Sentinel
 ) -> None:
+    name = unique("aio-before")
     async with aiobotocore.session.get_session().create_client("sqs") as before:
         assert before.meta.endpoint_url == "https://sqs.us-east-1.amazonaws.com"
-        with (
-            identity.botocore.patch_botocore(),
-            pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
-        ):
-            await before.list_queues()
+        with identity.botocore.patch_botocore():
+            url = (await before.create_queue(QueueName=name))["QueueUrl"]
+    assert identity.account_id in url
     assert sentinel.requests == []
 
 
-async def test_aioboto3_client_from_before_the_patch_is_blocked(
+async def test_aioboto3_client_from_before_the_patch_is_redirected(
     identity: RunningSession, sentinel: Sentinel
 ) -> None:
+    """S3 in virtual-host style (``bucket.s3.amazonaws.com``) becomes path style."""
+    bucket = unique("aio-before")
     async with aioboto3.Session().client("s3") as before:
         assert before.meta.endpoint_url == "https://s3.amazonaws.com"
-        with (
-            identity.botocore.patch_botocore(),
-            pytest.raises(RealAWSRequestError, match=r"s3\.amazonaws\.com"),
-        ):
-            await before.list_buckets()
+        with identity.botocore.patch_botocore():
+            await before.create_bucket(Bucket=bucket)
+            await before.put_object(Bucket=bucket, Key="k", Body=b"v")
+            got = await before.get_object(Bucket=bucket, Key="k")
+            assert await got["Body"].read() == b"v"
+            await before.delete_object(Bucket=bucket, Key="k")
+    try:
+        assert bucket in bucket_names(identity)
+    finally:
+        identity.boto3.client("s3").delete_bucket(Bucket=bucket)
     assert sentinel.requests == []
 
 
-async def test_aioboto3_resource_from_before_the_patch_is_blocked(
+async def test_aioboto3_resource_from_before_the_patch_is_redirected(
     identity: RunningSession, sentinel: Sentinel
 ) -> None:
     async with aioboto3.Session().resource("dynamodb") as before:
         assert before.meta.client.meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
-        with (
-            identity.botocore.patch_botocore(),
-            pytest.raises(RealAWSRequestError, match=r"dynamodb\.us-east-1\.amazonaws"),
-        ):
-            await before.meta.client.list_tables()
+        with identity.botocore.patch_botocore():
+            tables = await before.meta.client.list_tables()
+    assert tables["TableNames"] == []
     assert sentinel.requests == []
 
 

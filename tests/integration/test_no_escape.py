@@ -3,9 +3,11 @@
 A matrix of ways to make a client (boto3, boto3 resources and sessions, botocore sessions, a
 client made before the patch, one in a thread, aiobotocore), each pointed at a sentinel HTTP
 server on 127.0.0.1 through its ``endpoint_url``, ``AWS_ENDPOINT_URL``,
-``AWS_ENDPOINT_URL_SQS`` or a profile's ``endpoint_url``. Each request either reaches the
-emulator (the queue it creates is there, in the session's account) or fails with
-:class:`RealAWSRequestError`; the sentinel must receive nothing. The proxy variables point at a
+``AWS_ENDPOINT_URL_SQS`` or a profile's ``endpoint_url``, or left to real AWS. Each request
+either reaches the emulator (the queue it creates is there, in the session's account: clients
+made while patched, and clients for AWS made before) or fails with :class:`RealAWSRequestError`
+(a client made before the patch for another endpoint, or given one explicitly); the sentinel
+must receive nothing. The proxy variables point at a
 second sentinel that forwards nothing (``NO_PROXY`` covers 127.0.0.1), so even a request for
 ``amazonaws.com`` could not leave this machine, and it must receive nothing either.
 
@@ -27,6 +29,7 @@ from typing import Any
 
 import aiobotocore.session
 import boto3
+import botocore.exceptions
 import botocore.session
 import pytest
 
@@ -201,19 +204,26 @@ def test_a_client_made_before_the_patch_is_blocked(
         use(threaded, lambda _: before, {}, lambda sqs: sqs.list_queues())
 
 
+@pytest.mark.parametrize("threaded", [False, True], ids=["main-thread", "thread"])
 @pytest.mark.parametrize("maker", list(MAKERS))
-def test_a_client_made_before_the_patch_for_real_aws_is_blocked(
-    identity: RunningSession, sentinels: Sentinels, maker: str
+def test_a_client_made_before_the_patch_for_real_aws_is_redirected(
+    identity: RunningSession, sentinels: Sentinels, maker: str, threaded: bool
 ) -> None:
-    """The default endpoint (amazonaws.com): blocked before anything is sent, even to the
-    proxy."""
+    """The default endpoint (amazonaws.com): sent to the emulator in the session's account
+    while patched, and to its own endpoint again afterwards (the proxy sentinel, here)."""
     before = MAKERS[maker]({})
     assert before.meta.endpoint_url == "https://sqs.us-east-1.amazonaws.com"
-    with (
-        identity.botocore.patch_botocore(),
-        pytest.raises(RealAWSRequestError, match=r"sqs\.us-east-1\.amazonaws\.com"),
-    ):
+    name = unique("before")
+    with identity.botocore.patch_botocore():
+        use(threaded, lambda _: before, {}, lambda sqs: sqs.create_queue(QueueName=name))
+    assert queue_exists(identity, name)
+    assert sentinels.proxy.requests == []
+    with pytest.raises(botocore.exceptions.ProxyConnectionError):
         before.list_queues()
+    assert {line.split()[1] for line in sentinels.proxy.requests} == {
+        "sqs.us-east-1.amazonaws.com:443"
+    }
+    sentinels.proxy.requests.clear()
 
 
 def test_a_client_made_after_the_patch_is_itself_again(
@@ -260,7 +270,7 @@ def test_aiobotocore_given_another_endpoint_while_patched_is_blocked(
         asyncio.run(call())
 
 
-@pytest.mark.parametrize("how", [*POINTERS, "default endpoint"])
+@pytest.mark.parametrize("how", POINTERS)
 def test_aiobotocore_made_before_the_patch_is_blocked(
     identity: RunningSession, sentinels: Sentinels, tmp_path: Path, how: str
 ) -> None:
@@ -269,12 +279,7 @@ def test_aiobotocore_made_before_the_patch_is_blocked(
             with pointed_at(sentinels.endpoint, how, tmp_path) as kwargs:
                 session = aiobotocore.session.get_session()
                 before = await stack.enter_async_context(session.create_client("sqs", **kwargs))
-            expected = (
-                "https://sqs.us-east-1.amazonaws.com"
-                if how == "default endpoint"
-                else sentinels.endpoint.url
-            )
-            assert before.meta.endpoint_url == expected
+            assert before.meta.endpoint_url == sentinels.endpoint.url
             with (
                 identity.botocore.patch_botocore(),
                 pytest.raises(RealAWSRequestError),
@@ -282,6 +287,22 @@ def test_aiobotocore_made_before_the_patch_is_blocked(
                 await before.list_queues()
 
     asyncio.run(call())
+
+
+def test_aiobotocore_made_before_the_patch_for_real_aws_is_redirected(
+    identity: RunningSession, sentinels: Sentinels
+) -> None:
+    name = unique("aio-before")
+
+    async def call() -> None:
+        session = aiobotocore.session.get_session()
+        async with session.create_client("sqs") as before:
+            assert before.meta.endpoint_url == "https://sqs.us-east-1.amazonaws.com"
+            with identity.botocore.patch_botocore():
+                await before.create_queue(QueueName=name)
+
+    asyncio.run(call())
+    assert queue_exists(identity, name)
 
 
 # -- the emulator's environment -------------------------------------------------------------
