@@ -21,7 +21,7 @@ import botocore.httpsession
 import botocore.session
 import pytest
 
-from pytest_localstack.contrib import _active, _session_caches
+from pytest_localstack.contrib import _active
 from pytest_localstack.contrib import botocore as contrib
 from pytest_localstack.exceptions import RealAWSRequestError
 from pytest_localstack.runtimes import Endpoint
@@ -415,7 +415,7 @@ def test_default_sessions_are_shared(emulator: RecordingServer) -> None:
     assert session.boto3.default_session is session.boto3.default_session
 
 
-# -- patches that end out of order, and this process's own sessions -----------------------------
+# -- patches that end out of order ------------------------------------------------------------
 
 
 def test_default_session_is_the_users_when_patches_end_out_of_order(
@@ -435,37 +435,3 @@ def test_default_session_is_the_users_when_patches_end_out_of_order(
     second.__exit__(None, None, None)
     assert boto3.DEFAULT_SESSION is marker
     assert emulator.credential_scopes() == ["222222222222/us-east-1/sqs"]
-
-
-def test_a_session_from_before_forgets_the_childrens_config_after_the_patch(
-    emulator: RecordingServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """os.environ names the plugin's config file while patched (for child processes); a
-    session that first reads its config then does not keep it."""
-    users = tmp_path / "users-config"
-    users.write_text("[default]\nregion = eu-north-1\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(users))
-    before = botocore.session.Session()
-    session = make_session(emulator, region_name="ap-south-1")
-    with _patch(session):
-        assert before.get_scoped_config().get("region") == "ap-south-1"
-        assert before.get_credentials().access_key == session.account_id
-    assert before.get_scoped_config().get("region") == "eu-north-1"
-    assert before.get_config_variable("region") == "eu-north-1"
-    assert before.get_credentials().access_key == "AKIAREALREALREAL0000"
-    assert botocore.session.Session.get_credentials is _session_caches._ORIGINAL_GET_CREDENTIALS
-
-
-def test_a_session_configured_before_the_patch_keeps_its_configuration(
-    emulator: RecordingServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    users = tmp_path / "users-config"
-    users.write_text("[default]\nregion = eu-north-1\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(users))
-    before = botocore.session.Session()
-    assert before.get_credentials().access_key == "AKIAREALREALREAL0000"
-    assert before.get_scoped_config()["region"] == "eu-north-1"
-    with _patch(make_session(emulator)):
-        assert before.get_scoped_config()["region"] == "eu-north-1"
-    assert before.get_scoped_config()["region"] == "eu-north-1"
-    assert before.get_credentials().access_key == "AKIAREALREALREAL0000"
