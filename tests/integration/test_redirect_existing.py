@@ -10,6 +10,7 @@ sentinel, and nothing leaves the machine.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -83,8 +84,10 @@ def test_a_client_from_before_is_redirected_to_the_patchs_account(
         )
         s3.put_object(Bucket=bucket, Key="a/b.txt", Body=b"hello")
         assert s3.get_object(Bucket=bucket, Key="a/b.txt")["Body"].read() == b"hello"
+        # boto3's transfer manager sends from its own worker threads.
+        s3.upload_fileobj(io.BytesIO(b"transferred"), bucket, "c.txt")
         listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
-        assert [item["Key"] for item in listed] == ["a/b.txt"]
+        assert [item["Key"] for item in listed] == ["a/b.txt", "c.txt"]
     try:
         assert name in queue_names(identity, "eu-north-1")
         assert bucket in bucket_names(identity)
@@ -100,7 +103,8 @@ def test_a_client_from_before_is_redirected_to_the_patchs_account(
         }
     finally:
         plugin_s3 = identity.boto3.client("s3")
-        plugin_s3.delete_object(Bucket=bucket, Key="a/b.txt")
+        for key in ("a/b.txt", "c.txt"):
+            plugin_s3.delete_object(Bucket=bucket, Key=key)
         plugin_s3.delete_bucket(Bucket=bucket)
 
 
