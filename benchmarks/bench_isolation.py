@@ -107,6 +107,38 @@ def reused_session_test(base: LocalstackSession) -> Callable[[], None]:
     return test
 
 
+def fresh_fixture_test(base: LocalstackSession) -> Callable[[], None]:
+    """What a test with the function-scoped ``localstack`` fixture costs: a session with a
+    fresh account is made and started in the run's emulator, botocore is patched, the test
+    makes a client and one call, then the patch ends and the session stops (clean slate)."""
+    import boto3
+
+    def test() -> None:
+        session = LocalstackSession(
+            services=base.services,
+            settings=base.settings,
+            endpoint_provider=lambda settings: base.endpoint,
+        )
+        session.start()
+        try:
+            with session.botocore.patch_botocore():
+                boto3.client("sqs").list_queues()
+        finally:
+            session.stop()
+
+    return test
+
+
+def reused_fixture_test() -> Callable[[], None]:
+    """The same test under one session that stays patched for every test (module scope)."""
+    import boto3
+
+    def test() -> None:
+        boto3.client("sqs").list_queues()
+
+    return test
+
+
 Scenario = Callable[[LocalstackSession], Callable[[], None]]
 
 SCENARIOS: tuple[tuple[str, Scenario], ...] = (

@@ -1,16 +1,24 @@
 """pytest-localstack's benchmark suite: one script, one run, a table of medians and ratios.
 
-* start to ready: ``LocalstackSession.start()`` until the emulator answers, per runtime;
-* time to first test: a one-test run, cold (the run starts its emulator) against warm
-  (``--localstack-reuse`` attaches to the one the previous run left), per runtime;
-* a suite of small AWS tests under ``-n 2`` and ``-n 4``: one shared emulator for the run
-  against one emulator per worker (``--localstack-share=worker``, the original plugin's way);
-* per-test isolation: a fresh account per test against one reused session (in this process);
+* start to ready: ``LocalstackSession.start()`` until the emulator answers, and the emulator's
+  own start to ready (started by hand, without the plugin), per runtime;
+* time to first test: a one-test run, cold (the run starts its emulator) against the emulator's
+  own start to ready, and warm (``--localstack-reuse`` attaches to the one the previous run
+  left) against the floor: bare pytest on one trivial test, the plugin installed but unused;
+* a suite of small AWS tests under ``-n 2``, ``-n 4`` (and ``-n 8`` in full mode): one shared
+  emulator for the run against one emulator per worker (``--localstack-share=worker``, the
+  original plugin's way), with the emulators' peak resident memory beside the time;
+* per-test isolation: a fresh account per test (as the ``localstack`` fixture makes it, with
+  its clean slate) against one reused session, and the same through the session API;
 * patched against unpatched: creating a boto3 client and one SQS call.
+
+Every timed pytest run is followed by an untimed wait until its emulators are gone, so that no
+run shares the machine with the previous run's teardown.
 
 Every figure comes from this machine, this run; nothing is asserted. Usage::
 
-    python benchmarks/run.py [--quick] [--runtime process|docker-moto|docker-localstack ...]
+    python benchmarks/run.py [--quick] [--repeats N]
+        [--runtime process|docker-moto|docker-localstack ...]
 """
 
 from __future__ import annotations
@@ -25,13 +33,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_isolation import fresh_identity_test, reused_session_test, time_tests
+from bench_emulators import MemorySampler, megabytes, own_start_to_ready, wait_until_gone
+from bench_isolation import (
+    fresh_fixture_test,
+    fresh_identity_test,
+    reused_fixture_test,
+    reused_session_test,
+    time_tests,
+)
 
 from pytest_localstack.session import LocalstackSession
 
@@ -53,13 +70,18 @@ RUNTIMES = {
     ],
 }
 
-SESSION_SETTINGS = {
+SESSION_SETTINGS: dict[str, dict[str, Any]] = {
     runtime: {
         arg.split("=", 1)[0][len("--localstack-") :].replace("-", "_"): arg.split("=", 1)[1]
         for arg in args
     }
     for runtime, args in RUNTIMES.items()
 }
+
+TRIVIAL_TEST = """
+def test_trivial():
+    assert True
+"""
 
 ONE_TEST = """
 import boto3
@@ -78,23 +100,41 @@ def test_small(localstack, n):
     assert len(sqs.list_queues()["QueueUrls"]) == 1
 """
 
-Row = tuple[str, str, str, str]
+#: what, A, B, ratio (or difference), note
+Row = tuple[str, str, str, str, str]
 
 
-def run_pytest(directory: Path, *args: str) -> tuple[float, str]:
-    """Wall time and output of one pytest run in a fresh interpreter."""
+@dataclass
+class Run:
+    seconds: float
+    output: str
+    peak_memory: int
+
+
+def run_pytest(directory: Path, *args: str, memory: bool = False) -> Run:
+    """Wall time and output of one pytest run in a fresh interpreter.
+
+    Afterwards (untimed) it waits until the run's emulators are gone; with ``memory``, the peak
+    resident memory of its emulators is sampled while it runs.
+    """
+    docker = any(arg == "--localstack-engine=docker" for arg in args)
     start = time.perf_counter()
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=directory,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    sampler = MemorySampler(process.pid, docker) if memory else None
+    stdout, stderr = process.communicate()
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"benchmark run failed:\n{result.stdout}\n{result.stderr}")
-    return elapsed, result.stdout
+    peak = sampler.stop() if sampler is not None else 0
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark run failed:\n{stdout}\n{stderr}")
+    if "--localstack-reuse=true" not in args:
+        wait_until_gone(process.pid, docker)
+    return Run(elapsed, stdout, peak)
 
 
 def emulators_started(output: str) -> int:
@@ -105,16 +145,24 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def first_test(runtime: str, repeats: int, workdir: Path) -> list[Row]:
+def first_test(runtime: str, repeats: int, workdir: Path, own_ready: float) -> list[Row]:
+    """Cold and warm one-test runs, beside the emulator's own start and bare pytest."""
     (workdir / "test_first.py").write_text(ONE_TEST)
+    bare_dir = workdir / "bare"
+    bare_dir.mkdir(exist_ok=True)
+    (bare_dir / "pytest.ini").write_text("[pytest]\n")
+    (bare_dir / "test_trivial.py").write_text(TRIVIAL_TEST)
     args = RUNTIMES[runtime]
-    cold = [run_pytest(workdir, *args)[0] for _ in range(repeats)]
+    cold = [run_pytest(workdir, *args).seconds for _ in range(repeats)]
     reuse_dir = workdir / "reuse"
     env_backup = os.environ.get("PYTEST_LOCALSTACK_REUSE_DIR")
     os.environ["PYTEST_LOCALSTACK_REUSE_DIR"] = str(reuse_dir)
+    warm, bare = [], []
     try:
         run_pytest(workdir, *args, "--localstack-reuse=true")  # leaves one running
-        warm = [run_pytest(workdir, *args, "--localstack-reuse=true")[0] for _ in range(repeats)]
+        for _ in range(repeats):  # side by side: the floor and the warm run alternate
+            bare.append(run_pytest(bare_dir).seconds)
+            warm.append(run_pytest(workdir, *args, "--localstack-reuse=true").seconds)
         run_pytest(workdir, "--localstack-stop-reused", "--co")
     finally:
         if env_backup is None:
@@ -128,14 +176,31 @@ def first_test(runtime: str, repeats: int, workdir: Path) -> list[Row]:
             f"cold {median(cold):.2f} s",
             f"warm {median(warm):.2f} s",
             f"{median(cold) / median(warm):.1f}x",
+            "",
+        ),
+        (
+            f"cold first test vs own start, {runtime}",
+            f"cold {median(cold):.2f} s",
+            f"own start to ready {own_ready:.2f} s",
+            f"{median(cold) / own_ready:.1f}x",
+            "target <= 2x" if runtime == "docker-localstack" else "",
+        ),
+        (
+            f"warm first test vs bare pytest, {runtime}",
+            f"warm {median(warm):.2f} s",
+            f"bare {median(bare):.2f} s",
+            f"{median(warm) - median(bare):+.2f} s",
+            "target <= +0.30 s",
         ),
     ]
 
 
-def start_to_ready(runtime: str, repeats: int) -> list[Row]:
-    """``LocalstackSession.start()`` until the emulator answers, then ``stop()``, in-process."""
-    starts, stops = [], []
+def start_to_ready(runtime: str, repeats: int) -> tuple[list[Row], float]:
+    """``LocalstackSession.start()`` until the emulator answers, then ``stop()``, in-process;
+    and the emulator's own start to ready without the plugin. Returns the rows and the latter."""
+    starts, stops, own = [], [], []
     for _ in range(repeats):
+        own.append(own_start_to_ready(SESSION_SETTINGS[runtime]))
         session = LocalstackSession(**SESSION_SETTINGS[runtime])
         began = time.perf_counter()
         session.start()
@@ -143,44 +208,59 @@ def start_to_ready(runtime: str, repeats: int) -> list[Row]:
         began = time.perf_counter()
         session.stop()
         stops.append(time.perf_counter() - began)
-    return [
+    rows: list[Row] = [
         (
             f"start() to ready, {runtime}",
             f"start {median(starts):.2f} s",
             f"stop {median(stops):.2f} s",
+            "",
             f"min {min(starts):.2f} / max {max(starts):.2f} s",
-        )
+        ),
+        (
+            f"own start to ready, {runtime}",
+            f"{median(own):.2f} s",
+            "",
+            "",
+            f"min {min(own):.2f} / max {max(own):.2f} s",
+        ),
     ]
+    return rows, median(own)
 
 
 def suite(runtime: str, workers: int, tests: int, repeats: int, workdir: Path) -> list[Row]:
     (workdir / "test_suite.py").write_text(SUITE.format(count=tests))
     args = [*RUNTIMES[runtime], "-n", str(workers)]
-    shared, per_worker, starts = [], [], {}
+    times: dict[str, list[float]] = {"shared": [], "worker": []}
+    memory: dict[str, list[int]] = {"shared": [], "worker": []}
+    starts = {}
     for _ in range(repeats):
-        elapsed, output = run_pytest(workdir, *args)
-        shared.append(elapsed)
-        starts["shared"] = emulators_started(output)
-        elapsed, output = run_pytest(workdir, *args, "--localstack-share=worker")
-        per_worker.append(elapsed)
-        starts["worker"] = emulators_started(output)
+        for mode, extra in (("shared", []), ("worker", ["--localstack-share=worker"])):
+            run = run_pytest(workdir, *args, *extra, memory=True)
+            times[mode].append(run.seconds)
+            memory[mode].append(run.peak_memory)
+            starts[mode] = emulators_started(run.output)
     (workdir / "test_suite.py").unlink()
+    shared, per_worker = median(times["shared"]), median(times["worker"])
     return [
         (
             f"{tests} tests -n {workers}, {runtime}",
-            f"shared {median(shared):.2f} s ({starts['shared']} start)",
-            f"per worker {median(per_worker):.2f} s ({starts['worker']} starts)",
-            f"{median(per_worker) / median(shared):.2f}x",
+            f"shared {shared:.2f} s ({starts['shared']} start)",
+            f"per worker {per_worker:.2f} s ({starts['worker']} starts)",
+            f"{per_worker / shared:.2f}x",
+            f"memory {megabytes(max(memory['shared']))} / {megabytes(max(memory['worker']))}",
         )
     ]
 
 
-def in_process(tests: int) -> list[Row]:
-    session = LocalstackSession(engine="process", services=["sqs"])
+def in_process(tests: int, runtime: str = "process") -> list[Row]:
+    session = LocalstackSession(services=["sqs"], **SESSION_SETTINGS[runtime])
     session.start()
     try:
         fresh = time_tests("fresh", fresh_identity_test(session), tests)
         reused = time_tests("reused", reused_session_test(session), tests)
+        fixture = time_tests("fixture", fresh_fixture_test(session), tests)
+        with session.botocore.patch_botocore():
+            kept = time_tests("kept", reused_fixture_test(), tests)
         unpatched = time_tests("unpatched", _explicit_client_call(session), tests)
         with session.botocore.patch_botocore():
             patched = time_tests("patched", _default_client_call, tests)
@@ -188,16 +268,25 @@ def in_process(tests: int) -> list[Row]:
         session.stop()
     return [
         (
-            f"per-test identity ({tests} tests)",
+            f"per test: fresh account + clean slate vs reused session ({tests}), {runtime}",
+            f"fresh {fixture.median_ms:.1f} ms",
+            f"reused {kept.median_ms:.1f} ms",
+            f"{fixture.median_ms - kept.median_ms:+.1f} ms",
+            "target <= +3 ms",
+        ),
+        (
+            f"per-test identity, session API ({tests}), {runtime}",
             f"fresh {fresh.median_ms:.1f} ms",
             f"reused {reused.median_ms:.1f} ms",
             f"{fresh.median_ms / reused.median_ms:.1f}x",
+            f"{fresh.median_ms - reused.median_ms:+.1f} ms",
         ),
         (
-            f"client + 1 SQS call ({tests})",
+            f"client + 1 SQS call ({tests}), {runtime}",
             f"patched {patched.median_ms:.1f} ms",
             f"unpatched {unpatched.median_ms:.1f} ms",
             f"{patched.median_ms / unpatched.median_ms:.2f}x",
+            "",
         ),
     ]
 
@@ -227,25 +316,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runtime", action="append", choices=sorted(RUNTIMES), help="default: process"
     )
+    parser.add_argument("--repeats", type=int, help="repeats per figure (full mode: 5)")
     options = parser.parse_args(argv)
     runtimes = options.runtime or ["process"]
     repeats, tests, calls = (1, 20, 20) if options.quick else (5, 100, 200)
+    repeats = options.repeats or repeats
+    worker_counts = (2, 4) if options.quick else (2, 4, 8)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="pytest-localstack-bench-") as name:
         workdir = Path(name)
         (workdir / "pytest.ini").write_text("[pytest]\n")
         for runtime in runtimes:
-            rows += start_to_ready(runtime, repeats)
-            rows += first_test(runtime, repeats, workdir)
-            for workers in (2, 4):
+            ready_rows, own_ready = start_to_ready(runtime, repeats)
+            rows += ready_rows
+            rows += first_test(runtime, repeats, workdir, own_ready)
+            for workers in worker_counts:
                 rows += suite(runtime, workers, tests, max(1, repeats // 2), workdir)
         rows += in_process(calls)
+        if "docker-localstack" in runtimes:
+            rows += in_process(calls, "docker-localstack")
     python = platform.python_version()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {python}")
     print(f"mode: {'quick' if options.quick else 'full'} (repeats {repeats}; medians)")
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
     return 0
 
 

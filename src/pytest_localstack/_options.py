@@ -244,6 +244,15 @@ OPTIONS: tuple[Option, ...] = (
         shown_default="none",
         sensitive=True,
     ),
+    Option(
+        "wait_stop",
+        "at the end of the run, wait until its emulators are removed (for jobs that check for "
+        "leftovers right after pytest); by default pytest exits at once and the run's watchdog "
+        "removes them",
+        False,
+        parse=_parse_bool,
+        hint="use true or false",
+    ),
 )
 
 OPTIONS_BY_NAME = {option.name: option for option in OPTIONS}

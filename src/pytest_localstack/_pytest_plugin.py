@@ -15,6 +15,7 @@ import pytest
 from pytest_localstack import config as localstack_config
 from pytest_localstack import fixtures
 from pytest_localstack._marks import MARKER, MARKER_HELP, marks_localstack, uses_localstack
+from pytest_localstack.early_start import uses_emulator
 from pytest_localstack.fixtures import COORDINATOR_KEY, STOPPED_REUSED_KEY
 from pytest_localstack.session import LocalstackSession
 
@@ -124,6 +125,12 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[fixtures.WORKERINPUT_RUN_ID] = coordinator.run_id
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the emulators that the selected tests need now, while the run goes on."""
+    fixtures.start_early(session.config, session.items)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's owner (the xdist controller, or the only process) stops every emulator.
 
@@ -183,6 +190,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.fixture
 @marks_localstack
+@uses_emulator()
 def localstack_session(pytestconfig: pytest.Config) -> Iterator[LocalstackSession]:
     """A session with a fresh account in the run's emulator; redirects nothing by itself."""
     __tracebackhide__ = True

@@ -16,6 +16,7 @@ import math
 import os
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from pytest_localstack._options import (  # the table of options, re-exported
@@ -70,6 +71,7 @@ class Settings:
     share: str = "run"
     reuse: bool = False
     subprocess_env: bool = True
+    wait_stop: bool = False
     env: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
     kinesis_error_probability: float = 0.0
     dynamodb_error_probability: float = 0.0
@@ -171,10 +173,21 @@ def _invalid(name: str, value: Any, hint: str) -> ConfigurationError:
 
 @functools.cache
 def _known_region_patterns() -> list[re.Pattern[str]]:
-    from botocore.loaders import Loader
+    """The region patterns of botocore's partitions, read without importing botocore.
 
-    data = Loader().load_data("endpoints")
-    return [re.compile(partition["regionRegex"]) for partition in data["partitions"]]
+    ``partitions.json`` is a few KB; botocore's loader would first import half of botocore and
+    then parse the 1 MB ``endpoints.json``, on every pytest start.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("botocore")
+    data_dirs = [Path(p) / "data" for p in (spec.submodule_search_locations or [])] if spec else []
+    for name in ("partitions.json", "endpoints.json"):  # endpoints.json: botocore < 1.33
+        for data_dir in data_dirs:
+            if (data_dir / name).is_file():
+                partitions = json.loads((data_dir / name).read_text())["partitions"]
+                return [re.compile(partition["regionRegex"]) for partition in partitions]
+    return [re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$")]  # no botocore: the usual shape
 
 
 def validate_region(region: str, source: str = "--localstack-region") -> None:

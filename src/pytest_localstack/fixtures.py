@@ -115,20 +115,71 @@ def _stop_gracefully_on_sigterm(pytest_config: pytest.Config) -> None:
 
 
 def finish_run(pytest_config: pytest.Config) -> None:
-    """The run's owner (the xdist controller, or the only process) stops every emulator."""
-    if is_worker(pytest_config):
-        return
+    """The run's owner (the xdist controller, or the only process) stops every emulator.
+
+    Unless ``wait_stop`` is set, it leaves the removal to the run's watchdog and returns at
+    once. A worker only lets its background starts finish, so that it leaves nothing half-made.
+    """
     coordinator = pytest_config.stash.get(COORDINATOR_KEY, None)
     if coordinator is None:
+        return
+    from pytest_localstack.sharing.registry import LOCK_MARGIN
+
+    settings = run_settings(pytest_config)
+    coordinator.wait_for_early_starts(settings.start_timeout + LOCK_MARGIN)
+    if is_worker(pytest_config):
         return
     in_main_thread = threading.current_thread() is threading.main_thread()
     # A SIGTERM now would interrupt the very cleanup it asks for: hold it until done.
     previous = signal.signal(signal.SIGTERM, signal.SIG_IGN) if in_main_thread else None
     try:
-        coordinator.stop_all(run_settings(pytest_config).stop_timeout)
+        if settings.wait_stop or not coordinator.hand_off():
+            coordinator.stop_all(settings.stop_timeout)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def start_early(pytest_config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start, in the background, the emulators that the selected tests' fixtures will ask for,
+    and warm the services they name (see :mod:`pytest_localstack.early_start`)."""
+    from pytest_localstack import early_start
+    from pytest_localstack.runtimes import Runtimes
+
+    if pytest_config.option.collectonly:
+        return
+    requests: dict[str, tuple[config.Settings, set[str], Any]] = {}
+    coordinator = None
+    for arguments in early_start.fixture_arguments(items):
+        try:
+            settings = fixture_settings(pytest_config, dict(arguments))
+            services = set(normalize_services(arguments.get("services")))
+        except (LocalstackError, TypeError):
+            continue  # the fixture reports it when it runs
+        coordinator = coordinator or coordinator_for(pytest_config)
+        key = coordinator.key(settings)
+        _, wanted, _ = requests.setdefault(key, (settings, set(), arguments.get("docker_client")))
+        wanted.update(services)
+    for settings, services, docker_client in requests.values():
+        assert coordinator is not None
+        coordinator.start_early(
+            settings,
+            Runtimes(docker_client),
+            then=early_start.warm_services(services, settings.region),
+        )
+
+
+def fixture_settings(
+    pytest_config: pytest.Config, kwargs: dict[str, Any], owner: str = ""
+) -> config.Settings:
+    """The run's settings with a fixture's setting arguments on top; those are taken out of
+    ``kwargs`` (the rest are the session's). ``owner`` names the fixture factory in messages."""
+    setting_kwargs = {
+        k: kwargs.pop(k)
+        for k in list(kwargs)
+        if k in config.SETTING_NAMES or k in ("region_name", "pull_image", "localstack_version")
+    }
+    return config.replace(run_settings(pytest_config), keywords_of=owner, **setting_kwargs)
 
 
 # -- sessions ------------------------------------------------------------------------------------
@@ -153,13 +204,8 @@ def shared_session(
     if not pytestconfig.pluginmanager.hasplugin(PLUGIN_NAME):
         pytest.skip("the pytest-localstack plugin is disabled (-p no:localstack)")
     coordinator = coordinator_for(pytestconfig)
-    setting_kwargs = {
-        k: kwargs.pop(k)
-        for k in list(kwargs)
-        if k in config.SETTING_NAMES or k in ("region_name", "pull_image", "localstack_version")
-    }
     try:
-        settings = config.replace(run_settings(pytestconfig), keywords_of=owner, **setting_kwargs)
+        settings = fixture_settings(pytestconfig, kwargs, owner)
         normalize_services(services, source=config.keyword_source("services", owner))
     except ConfigurationError as error:
         problem = str(error)
@@ -214,10 +260,13 @@ def _check_scope(scope: str, owner: str) -> None:
 
 
 def _make_fixture(scope: str, autouse: bool, patch: bool, arguments: dict[str, Any]) -> Any:
+    from pytest_localstack.early_start import uses_emulator
+
     owner = "patch_fixture" if patch else "session_fixture"
     _check_scope(scope, owner)
 
     @marks_localstack
+    @uses_emulator(arguments)
     def _fixture(pytestconfig: pytest.Config) -> Iterator[LocalstackSession]:
         __tracebackhide__ = True
         with shared_session(pytestconfig, owner=owner, **arguments) as session:

@@ -9,7 +9,11 @@ module name as a :class:`LazyPluginModule` that imports the module at its first 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import logging
+import sys
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -35,6 +39,16 @@ BUILTIN_PLUGINS = (
     ("pytest_localstack.clean_slate", True),
     ("pytest_localstack.resources._hooks", True),
 )
+
+#: SDK -> the built-in plugin for it, imported only once something imports the SDK: importing
+#: aiobotocore costs half as much again as boto3, and a suite that never uses it should not pay
+#: at its first session. The plugin's redirection is in place before the importer gets the SDK,
+#: so that no client of it escapes a patch that is already active.
+SDK_PLUGINS = {
+    "aiobotocore": "pytest_localstack.contrib.aiobotocore",
+    "aioboto3": "pytest_localstack.contrib.aioboto3",
+}
+_SDK_OF = {module_path: sdk for sdk, module_path in SDK_PLUGINS.items()}
 
 #: The hooks a built-in plugin may implement: called per session, so they can load it lazily.
 #: ``contribute_to_module`` is historic (called at registration) and so not among them.
@@ -63,7 +77,11 @@ class LazyPluginModule:
         return f"<LazyPluginModule {self.module_path}>"
 
     def load(self) -> ModuleType | None:
-        """The plugin module, imported now if it was not; ``None`` if optional and missing."""
+        """The plugin module, imported now if it was not; ``None`` if optional and missing, or
+        if it is the plugin of an SDK that nothing imported yet (:data:`SDK_PLUGINS`)."""
+        sdk = _SDK_OF.get(self.module_path)
+        if sdk is not None and sdk not in sys.modules:
+            return None
         if self._module is None and not self._failed:
             try:
                 self._module = importlib.import_module(self.module_path)
@@ -115,6 +133,7 @@ def register_builtin_plugins() -> None:
     for module_path, required in BUILTIN_PLUGINS:
         if manager.get_plugin(module_path) is None:
             manager.register(LazyPluginModule(module_path, required), name=module_path)
+    _LoadOnImport.install()
     manager.load_setuptools_entrypoints("localstack")
 
 
@@ -125,3 +144,68 @@ def load_builtin_plugins() -> None:
         lazy = manager.get_plugin(module_path)
         if isinstance(lazy, LazyPluginModule):
             lazy.load()
+
+
+class _LoadOnImport(importlib.abc.MetaPathFinder):
+    """Imports the plugin of an SDK in :data:`SDK_PLUGINS` right after the SDK is imported."""
+
+    _installed = False
+
+    @classmethod
+    def install(cls) -> None:
+        if not cls._installed:
+            cls._installed = True
+            sys.meta_path.insert(0, cls())
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        plugin_module = SDK_PLUGINS.get(fullname)
+        if plugin_module is None:
+            return None
+        others = [finder for finder in sys.meta_path if finder is not self]
+        for finder in others:
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        original_exec = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            module.__loader__ = loader  # the SDK sees its own loader, as without this hook
+            if module.__spec__ is not None:
+                module.__spec__.loader = loader
+            original_exec(module)
+            # The SDK is complete in sys.modules now; its plugin may import the rest of it.
+            lazy = manager.get_plugin(plugin_module)
+            if isinstance(lazy, LazyPluginModule):
+                lazy.load()
+
+        spec.loader = _LoaderWith(loader, exec_module)
+        return spec
+
+
+class _LoaderWith(importlib.abc.Loader):
+    """``loader`` with another ``exec_module``."""
+
+    def __init__(
+        self, loader: importlib.abc.Loader, exec_module: Callable[[ModuleType], None]
+    ) -> None:
+        self._loader = loader
+        self._exec_module = exec_module
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._exec_module(module)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._loader, name)

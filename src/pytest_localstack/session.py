@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SECRET_ACCESS_KEY = "test"
+_seen_ready: dict[str, frozenset[str]] = {}  # services a session saw ready, by emulator URL
 ServicesArg = Iterable[str] | Mapping[str, int | None] | None
 
 
@@ -181,17 +182,18 @@ class RunningSession:
         """Nothing to release: the emulator belongs to someone else."""
 
     def _wait_for_services(self, deadline: float) -> None:
-        services = tuple(self.services)
-        while True:
-            probe = self.emulator.probe(self.endpoint.url, services)
-            if probe.ready:
-                return
-            if time.monotonic() >= deadline:
+        services, url = tuple(self.services), self.endpoint.url
+        while url not in _seen_ready or not _seen_ready[url].issuperset(services):
+            probe = self.emulator.probe(url, services)
+            if probe.ready:  # a service, once up, stays up: later sessions need not ask
+                _seen_ready[url] = _seen_ready.get(url, frozenset()).union(services)
+            elif time.monotonic() >= deadline:
                 raise StartTimeoutError(
                     f"services {', '.join(services)} did not become ready at "
                     f"{self.endpoint.url} ({probe.detail})"
                 )
-            time.sleep(0.1)
+            else:
+                time.sleep(0.1)
 
     # -- where the emulator is ---------------------------------------------------------------
 

@@ -26,11 +26,17 @@ def test_benchmark_suite_quick_mode() -> None:
     for label in (
         "start() to ready, process",
         "first test, process",
+        "cold first test vs own start, process",
+        "warm first test vs bare pytest, process",
+        "own start to ready, process",
         "20 tests -n 2",
         "20 tests -n 4",
+        "per test: fresh account + clean slate vs reused session",
         "per-test identity",
     ):
         assert any(row.startswith(label) for row in rows), (label, result.stdout)
     assert re.search(r"shared .* \(1 start\) +per worker .* \(4 starts\)", result.stdout)
-    ratios = [row for row in rows[2:] if not row.startswith("start()")]
-    assert all(re.search(r"\d+\.\d+x\s*$", row) for row in ratios), result.stdout
+    assert re.search(r"memory [1-9]\d* MB / [1-9]\d* MB", result.stdout), result.stdout
+    compared = [row for row in rows[2:] if not row.startswith(("start()", "own start"))]
+    ratio = re.compile(r"  (\d+\.\d+x|[+-]\d+\.\d+ m?s)(  |$)")
+    assert all(ratio.search(row) for row in compared), result.stdout

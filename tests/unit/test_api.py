@@ -233,3 +233,41 @@ def test_every_hookspec_is_documented() -> None:
         doc = getattr(hookspecs, name).__doc__
         assert doc
         assert ".. versionadded::" in doc
+
+
+SDK_PLUGIN_SCRIPT = """
+import sys
+from pytest_localstack import plugin
+from pytest_localstack.runtimes import Endpoint
+from pytest_localstack.session import RunningSession
+
+plugin.load_builtin_plugins()
+session = RunningSession(endpoint=Endpoint("http://127.0.0.1:9", "localstack", "", "external"))
+assert "aiobotocore" not in sys.modules, "aiobotocore imported before anything used it"
+endpoint = Endpoint("http://127.0.0.1:9", "localstack", "", "external")
+session = RunningSession(endpoint=endpoint, account_id="123456789012")
+with session.botocore.patch_botocore(subprocess_env=False):
+    import aiobotocore.session  # first import while a patch is active
+
+    assert "pytest_localstack.contrib.aiobotocore" in sys.modules
+    assert aiobotocore.__spec__.loader.__class__.__name__ != "_LoaderWith"
+    client = aiobotocore.session.get_session().create_client("sqs", region_name="eu-west-1")
+    import asyncio
+
+    async def endpoint():
+        async with client as sqs:
+            return sqs.meta.endpoint_url, sqs.meta.region_name
+
+    print(*asyncio.run(endpoint()))
+"""
+
+
+def test_sdk_plugin_is_registered_when_its_sdk_is_first_imported() -> None:
+    """aiobotocore is not imported for a suite that never uses it; importing it later, even
+    inside an active patch, redirects its clients all the same."""
+    pytest.importorskip("aiobotocore")
+    result = subprocess.run(
+        [sys.executable, "-c", SDK_PLUGIN_SCRIPT], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["http://127.0.0.1:9", "eu-west-1"]

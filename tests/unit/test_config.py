@@ -398,6 +398,21 @@ def test_native_numbers_and_booleans_from_a_toml_ini(monkeypatch: pytest.MonkeyP
     assert isinstance(settings.start_timeout, float)
 
 
+def test_wait_stop_is_a_boolean_from_every_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert config.resolve(FakePytestConfig()).wait_stop is False
+    assert config.resolve(FakePytestConfig(ini={"wait_stop": "true"})).wait_stop is True
+    assert config.resolve(FakePytestConfig(ini={"wait_stop": True})).wait_stop is True
+    monkeypatch.setenv("PYTEST_LOCALSTACK_WAIT_STOP", "yes")
+    assert config.resolve(FakePytestConfig()).wait_stop is True
+    assert config.resolve(FakePytestConfig(cli={"wait_stop": False})).wait_stop is False
+    monkeypatch.setenv("PYTEST_LOCALSTACK_WAIT_STOP", "soon")
+    with pytest.raises(ConfigurationError) as excinfo:
+        config.resolve(FakePytestConfig())
+    assert str(excinfo.value) == (
+        "invalid value 'soon' (from env var PYTEST_LOCALSTACK_WAIT_STOP); use true or false"
+    )
+
+
 def test_unknown_setting() -> None:
     assert _error(colour="blue").startswith(
         "unknown setting 'colour'; choose from auto_remove, container_log_level, container_name,"
@@ -592,3 +607,25 @@ def test_replace_validates_like_resolve(kwargs: dict[str, Any], message: str) ->
 def test_replace_refuses_an_unknown_setting() -> None:
     with pytest.raises(ConfigurationError, match=r"^unknown setting 'colour'; choose from "):
         config.replace(config.Settings(), colour="blue")
+
+
+def test_region_check_reads_botocore_partitions_without_importing_botocore() -> None:
+    """Every pytest start resolves the settings: that must not import botocore."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pytest_localstack import config\n"
+        "config.resolve(None, region='eu-central-2')\n"
+        "config.validate_region('us-gov-west-1')\n"
+        "try:\n"
+        "    config.validate_region('us-east1')\n"
+        "except config.ConfigurationError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise SystemExit('us-east1 accepted')\n"
+        "assert 'botocore' not in sys.modules, 'botocore was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -258,6 +258,7 @@ def test_help_lists_every_option_in_one_group(pytester: pytest.Pytester) -> None
         "--localstack-reuse, --no-localstack-reuse",
         "--localstack-subprocess-env, --no-localstack-subprocess-env",
         "--localstack-env=KEY=VALUE",
+        "--localstack-wait-stop, --no-localstack-wait-stop",
         "--localstack-stop-reused",
     ]
     flat = " ".join(group.split())

@@ -21,7 +21,11 @@ class Boto3TestResourceFactory:
         """A new boto3 session whose clients and resources go to the emulator."""
         kwargs.setdefault("region_name", self.localstack_session.region_name)
         botocore_session = self.localstack_session.botocore.session()
-        return boto3.Session(*args, botocore_session=botocore_session, **kwargs)
+        session = boto3.Session(*args, botocore_session=botocore_session, **kwargs)
+        # The loader is shared by every session; boto3 appends its data directory each time.
+        loader = botocore_session.get_component("data_loader")
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+        return session
 
     @property
     def default_session(self) -> boto3.Session:

@@ -35,10 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.config
 import botocore.httpsession
-import botocore.loaders
 import botocore.session
 
-from pytest_localstack.contrib import _active, _rewrite, _session_caches, environment
+from pytest_localstack.contrib import _active, _rewrite, _session_caches, _sessions, environment
 
 if TYPE_CHECKING:
     from pytest_localstack.session import RunningSession
@@ -54,6 +53,8 @@ _replaced: list[tuple[Callable[..., Any], Callable[..., Any]]] = []
 _patchers: list[Callable[[bool], None]] = [_session_caches.protect]
 #: One entry per active patch, oldest first: the ``boto3.DEFAULT_SESSION`` it replaced.
 _default_sessions: list[list[Any]] = []
+#: ``boto3.setup_default_session`` as it was before the outermost patch.
+_replaced_setup: list[Callable[..., None]] = []
 #: Redirected clients send to the emulator's own host: a host prefix (``data-``,
 #: ``<account>.``) would make a name that does not resolve.
 _CLIENT_OPTIONS: dict[str, Any] = {"inject_host_prefix": False}
@@ -126,8 +127,25 @@ def create_client(
 
 
 @functools.cache
-def _shared_data_loader() -> Any:
-    return botocore.loaders.create_loader()
+def _base_session() -> botocore.session.Session:
+    """One botocore session that makes the clients of every pytest-localstack session.
+
+    Clients get their endpoint, credentials and region explicitly, so the botocore session that
+    makes them holds nothing of an identity; a new one per identity would register botocore's
+    hundred-odd event handlers again for every test.
+    """
+    return _sessions.new_botocore_session(session_vars=environment.ISOLATED_SESSION_VARS)
+
+
+def new_boto3_session(**kwargs: Any) -> Any:
+    """A ``boto3.Session`` as ``boto3.setup_default_session`` makes it, with the shared loader."""
+    import boto3
+
+    loader = _sessions.shared_data_loader()
+    session = boto3.Session(botocore_session=_sessions.new_botocore_session(), **kwargs)
+    # boto3 appends its own data directory to the loader's search path for every session.
+    loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    return session
 
 
 class LocalstackBotocoreSession(botocore.session.Session):
@@ -135,9 +153,9 @@ class LocalstackBotocoreSession(botocore.session.Session):
 
     def __init__(self, localstack_session: RunningSession, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("session_vars", environment.ISOLATED_SESSION_VARS)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **_sessions.session_arguments(args, kwargs))
         # botocore's data files are the same for every session: load them once per process.
-        self.register_component("data_loader", _shared_data_loader())
+        self.register_component("data_loader", _sessions.shared_data_loader())
         self.localstack_session = localstack_session
         self.set_credentials(localstack_session.access_key_id, localstack_session.secret_access_key)
         self.set_config_variable("region", localstack_session.region_name)
@@ -165,8 +183,15 @@ class BotocoreTestResourceFactory:
         return self._default_session
 
     def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        """A botocore client for ``service_name`` in the emulator."""
-        return self.default_session.create_client(service_name, *args, **kwargs)
+        """A botocore client for ``service_name`` in the emulator.
+
+        Made by :attr:`default_session` once someone uses that (and may have registered event
+        handlers on it), else by one botocore session shared by every identity: the client
+        gets the identity's endpoint, credentials and region either way.
+        """
+        if self._default_session is not None:
+            return self._default_session.create_client(service_name, *args, **kwargs)
+        return create_client(self.localstack_session, _base_session(), service_name, args, kwargs)
 
     @contextlib.contextmanager
     def patch_botocore(self, subprocess_env: bool | None = None) -> Iterator[None]:
@@ -218,6 +243,11 @@ def _patched(session: RunningSession, subprocess_env: bool | None = None) -> Ite
         for patcher in _patchers:
             patcher(True)
     _active.activate(session)
+    if not _default_sessions:
+        # boto3.client() makes a new default session, with the shared data loader: a new loader
+        # would read and parse botocore's endpoint and service data again (about 30 ms a test).
+        _replaced_setup.append(boto3.setup_default_session)
+        boto3.setup_default_session = _setup_default_session
     saved_default_session = [boto3.DEFAULT_SESSION]
     _default_sessions.append(saved_default_session)
     boto3.DEFAULT_SESSION = None
@@ -243,6 +273,14 @@ def _restore_default_session(entry: list[Any]) -> None:
     else:
         # An older patch ends first: the newer one puts back what this one replaced.
         _default_sessions[index][0] = entry[0]
+    if not _default_sessions:
+        boto3.setup_default_session = _replaced_setup.pop()
+
+
+def _setup_default_session(**kwargs: Any) -> None:
+    import boto3
+
+    boto3.DEFAULT_SESSION = new_boto3_session(**kwargs)
 
 
 def _install(create_client: Callable[..., Any], send: Callable[..., Any]) -> None:

@@ -37,6 +37,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,23 +147,50 @@ def child_identity(session: RunningSession) -> ChildIdentity:
 
 
 def _assumed_role_identity(session: RunningSession) -> ChildIdentity:
-    import botocore.config
-
-    once = botocore.config.Config(retries={"total_max_attempts": 1})
-    sts = session.botocore.client("sts", config=once)
-    try:
-        role = f"arn:{sts.meta.partition}:iam::{session.account_id}:role/{CHILD_ROLE_NAME}"
+    sts, account = _sts_client(session.endpoint_url(), session.region_name)
+    role = f"arn:{sts.meta.partition}:iam::{session.account_id}:role/{CHILD_ROLE_NAME}"
+    with _sts_lock:
+        account.clear()
+        account.update(session.request_headers)
         credentials = sts.assume_role(
             RoleArn=role, RoleSessionName="pytest-localstack", DurationSeconds=43200
         )["Credentials"]
-    finally:
-        sts.close()
     return ChildIdentity(
         credentials["AccessKeyId"],
         credentials["SecretAccessKey"],
         credentials["SessionToken"],
         session.account_id,
     )
+
+
+_sts_lock = threading.Lock()
+
+
+@functools.cache
+def _sts_client(endpoint_url: str, region: str) -> tuple[Any, dict[str, str]]:
+    """One STS client per emulator and region, and the account headers its next call carries:
+    a client per session would cost as much again as the call."""
+    import botocore.config
+
+    from pytest_localstack.contrib._sessions import plain_client
+
+    headers: dict[str, str] = {}
+
+    def add_headers(request: Any, **_: Any) -> None:
+        for name, value in headers.items():
+            request.headers[name] = value
+
+    sts = plain_client(
+        "sts",
+        ISOLATED_SESSION_VARS,
+        region_name=region,
+        endpoint_url=endpoint_url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=botocore.config.Config(retries={"total_max_attempts": 1}, proxies={}),
+    )
+    sts.meta.events.register_first("before-sign", add_headers)
+    return sts, headers
 
 
 def environment_changes(

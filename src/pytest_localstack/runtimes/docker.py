@@ -21,6 +21,7 @@ from pytest_localstack.exceptions import (
     LocalstackError,
     StartupError,
 )
+from pytest_localstack.runtimes._local_socket import running_on_local_socket
 from pytest_localstack.runtimes._wait import wait_until_ready
 from pytest_localstack.runtimes.base import (
     LABEL,
@@ -199,9 +200,23 @@ class DockerRuntime:
         )
 
     def stop(self, endpoint: Endpoint, timeout: float) -> None:
+        """Remove a throwaway container at once, with force; stop a kept one gracefully.
+
+        A graceful stop is for state that someone keeps: LocalStack shuts down every service it
+        loaded, which takes seconds (3.5 s after one S3 call, against 0.1 s for the removal).
+        """
         import docker.errors
 
         client = self.client(endpoint.docker_host)
+        if endpoint.remove_on_stop:
+            try:
+                client.api.remove_container(endpoint.handle, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as error:
+                if "already in progress" not in str(error):
+                    logger.warning("removing container %s failed: %s", endpoint.handle[:12], error)
+            return
         try:
             container = client.containers.get(endpoint.handle)
         except docker.errors.NotFound:
@@ -210,10 +225,12 @@ class DockerRuntime:
             container.stop(timeout=max(1, round(timeout)))
         except docker.errors.APIError as error:
             logger.warning("stopping container %s failed: %s", endpoint.handle[:12], error)
-        if endpoint.remove_on_stop:
-            _remove(container)
 
     def is_alive(self, endpoint: Endpoint) -> bool:
+        if self._given_client is None and not endpoint.docker_host:
+            running = running_on_local_socket(endpoint.handle)
+            if running is not None:
+                return running
         import docker.errors
 
         try:

@@ -10,13 +10,16 @@ this machine does it (:func:`~pytest_localstack.sharing.sweep.sweep_stale_runs`)
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from pytest_localstack._processes import owner_token
@@ -35,6 +38,8 @@ FAILED_SUFFIX = ".failed.txt"
 SPAWNED_FILE = "spawned.jsonl"
 OWNER_FILE = "owner"
 WATCHDOG_FILE = "watchdog.pid"
+#: Written by the owner when its tests are done: the watchdog then removes the run's emulators.
+FINISHED_FILE = "finished"
 RUN_DIR_PREFIX = "pytest-localstack-run-"
 WATCHDOG_MODULE = "pytest_localstack.sharing.watchdog"
 
@@ -48,6 +53,8 @@ class Coordinator:
         self.worker_id = worker_id
         self.registry = Registry(run_dir, STATE_SUFFIX, waiting_for="another worker")
         self._endpoints: dict[str, Endpoint] = {}
+        self._early: dict[str, concurrent.futures.Future[Endpoint]] = {}
+        self._threads: list[threading.Thread] = []
         self.stopped: list[Endpoint] = []
 
     @classmethod
@@ -71,8 +78,54 @@ class Coordinator:
         return f"{key}-{self.worker_id or 'main'}" if settings.share == "worker" else key
 
     def endpoint(self, settings: Settings, runtimes: Runtimes | None = None) -> Endpoint:
-        """The endpoint for ``settings``: recorded by any process of the run, or started now."""
+        """The endpoint for ``settings``: recorded by any process of the run, or started now.
+
+        If :meth:`start_early` is starting it, wait for that start: its error, if it failed,
+        is raised here once (later calls find the failure recorded in the run directory).
+        """
         key = self.key(settings)
+        early = self._early.pop(key, None)
+        if early is not None:
+            return early.result()
+        return self._endpoint(settings, key, runtimes)
+
+    def start_early(
+        self,
+        settings: Settings,
+        runtimes: Runtimes,
+        then: Callable[[Endpoint], None] = lambda endpoint: None,
+    ) -> None:
+        """Start (or find) the emulator for ``settings`` in a background thread, then call
+        ``then`` with it there; :meth:`endpoint` waits for it."""
+        key = self.key(settings)
+        if key in self._endpoints or key in self._early:
+            return
+        future: concurrent.futures.Future[Endpoint] = concurrent.futures.Future()
+        self._early[key] = future
+
+        def run() -> None:
+            try:
+                endpoint = self._endpoint(settings, key, runtimes)
+            except BaseException as error:
+                future.set_exception(error)
+                return
+            future.set_result(endpoint)
+            try:
+                then(endpoint)
+            except Exception as error:
+                logger.debug("after the early start of %s: %s", endpoint.url, error)
+
+        thread = threading.Thread(target=run, name=f"localstack-start-{key}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def wait_for_early_starts(self, timeout: float) -> None:
+        """Let the background starts finish, so that nothing is being created when the run's
+        emulators are stopped (or this process exits)."""
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _endpoint(self, settings: Settings, key: str, runtimes: Runtimes | None) -> Endpoint:
         if key in self._endpoints:
             return self._endpoints[key]
         runtimes = runtimes if runtimes is not None else Runtimes()
@@ -170,6 +223,16 @@ class Coordinator:
                 endpoints[identity] = endpoint
         return list(endpoints.values())
 
+    def hand_off(self) -> bool:
+        """Leave the stopping of the run's emulators to its watchdog, so that this process can
+        exit at once; False (and nothing done) if no watchdog runs."""
+        if not watchdog_alive(self.run_dir):
+            return False
+        self.stopped.extend(e for e in self.recorded_endpoints() if e.url)
+        self._endpoints.clear()
+        write_atomically(self.run_dir / FINISHED_FILE, owner_token())
+        return True
+
     def stop_all(self, timeout: float = 10.0) -> list[Endpoint]:
         """Stop every emulator that any process of this run recorded, then forget the run."""
         stopped = []
@@ -182,3 +245,13 @@ class Coordinator:
         self._endpoints.clear()
         shutil.rmtree(self.run_dir, ignore_errors=True)
         return stopped
+
+
+def watchdog_alive(run_dir: Path) -> bool:
+    """Whether the watchdog of ``run_dir`` still runs (its pid, running the watchdog module)."""
+    try:
+        pid = int((run_dir / WATCHDOG_FILE).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return False
+    return WATCHDOG_MODULE.encode() in cmdline and str(run_dir).encode() in cmdline

@@ -16,9 +16,8 @@ from pytest_localstack.runtimes import Runtimes
 from pytest_localstack.sharing.coordinator import (
     OWNER_FILE,
     RUN_DIR_PREFIX,
-    WATCHDOG_FILE,
-    WATCHDOG_MODULE,
     Coordinator,
+    watchdog_alive,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,13 +57,3 @@ def sweep_stale_runs(directory: Path | None = None) -> list[Path]:
             continue
         swept.append(run_dir)
     return swept
-
-
-def watchdog_alive(run_dir: Path) -> bool:
-    """Whether the watchdog of ``run_dir`` still runs (its pid, running the watchdog module)."""
-    try:
-        pid = int((run_dir / WATCHDOG_FILE).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return False
-    return WATCHDOG_MODULE.encode() in cmdline and str(run_dir).encode() in cmdline
