@@ -45,6 +45,7 @@ from pytest_localstack.runtimes import (
     Endpoint,
     Runtimes,
     fallback_note,
+    free_port,
     make_labels,
 )
 from pytest_localstack.runtimes.docker import DockerRuntime, connect, sweep_orphans
@@ -641,10 +642,11 @@ def test_a_remote_engine_publishes_on_its_address_and_is_reached_by_name(
 
 
 def test_a_remote_engine_advertises_its_name_to_localstack(engine_named_docker: FakeClient) -> None:
-    settings = Settings(engine="docker", port=45872, start_timeout=10)
+    port = free_port()  # a fixed port must be free
+    settings = Settings(engine="docker", port=port, start_timeout=10)
     start(engine_named_docker, settings)
     (container,) = engine_named_docker.containers.created
-    assert container.kwargs["environment"]["LOCALSTACK_HOST"] == "docker:45872"
+    assert container.kwargs["environment"]["LOCALSTACK_HOST"] == f"docker:{port}"
 
 
 def test_host_network_on_a_remote_engine_is_refused(engine_named_docker: FakeClient) -> None:
