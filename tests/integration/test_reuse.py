@@ -90,6 +90,6 @@ def test_stop_reused_removes_them_all(
 def test_without_reuse_the_emulator_stops(
     pytester: pytest.Pytester, engine: dict[str, Any], registry: Path
 ) -> None:
-    data = run(pytester, engine)
+    data = run(pytester, engine, "--localstack-wait-stop")
     assert not alive(data)
     assert not registry.exists() or list(registry.glob("*.json")) == []

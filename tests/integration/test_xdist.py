@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +70,25 @@ def docker_client_for(engine: dict[str, Any], request: pytest.FixtureRequest) ->
 
 
 def assert_gone(records: list[dict[str, Any]], docker_client: Any = None) -> None:
-    """Nothing that the inner run started is still running."""
+    """Nothing that the inner run started is still running, once the run's watchdog has had
+    up to 30 s to remove it (the run exits without waiting for that)."""
+    deadline = time.monotonic() + 30
     for handle in {r["handle"] for r in records}:
-        if records[0]["engine"] == "docker":
-            ids = [c.id for c in docker_client.containers.list(all=True)]
-            assert handle not in ids, f"container {handle[:12]} was left behind"
-        elif records[0]["engine"] == "process":
-            assert (
-                not Path(f"/proc/{handle}").exists()
-                or b"moto.server" not in Path(f"/proc/{handle}/cmdline").read_bytes()
-            ), f"moto server pid {handle} was left running"
+        while True:
+            if records[0]["engine"] == "docker":
+                ids = [c.id for c in docker_client.containers.list(all=True)]
+                left = handle in ids
+                what = f"container {handle[:12]} was left behind"
+            elif records[0]["engine"] == "process":
+                cmdline = Path(f"/proc/{handle}/cmdline")
+                left = cmdline.exists() and b"moto.server" in cmdline.read_bytes()
+                what = f"moto server pid {handle} was left running"
+            else:
+                left, what = False, ""
+            if not left:
+                break
+            assert time.monotonic() < deadline, what
+            time.sleep(0.2)
 
 
 @pytest.mark.engines("docker-localstack", "docker-moto", "process")
