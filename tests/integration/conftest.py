@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_localstack.fixtures import shared_session
 from pytest_localstack.session import LocalstackSession, RunningSession
+from pytest_localstack.sharing import reuse
 from tests.servers import Sentinel, sentinel_proxy
 
 #: engine id -> the emulator it runs. The Docker engines run on both network paths: a bridge
@@ -116,3 +118,12 @@ def empty_sentinel(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sentinel]:
     """As :func:`sentinel`, and the test fails at teardown if any request reached it."""
     with sentinel_proxy(monkeypatch, must_stay_empty=True) as server:
         yield server
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A reuse registry of the test's own; every emulator kept in it is stopped afterwards."""
+    directory = tmp_path / "reuse"
+    monkeypatch.setenv("PYTEST_LOCALSTACK_REUSE_DIR", str(directory))
+    yield directory
+    reuse.stop_all()

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ import pytest
 
 from pytest_localstack import clean_slate
 from pytest_localstack.session import LocalstackSession, RunningSession
-from pytest_localstack.sharing import reuse
 from tests.integration.conftest import engine_cli_args
+from tests.integration.test_classic_api import README_EXAMPLE
 
 # -- in one process --------------------------------------------------------------------------
 
@@ -111,19 +110,6 @@ def test_a_bucket_another_account_wrote_into_is_removed(aws: LocalstackSession) 
 
 # -- inner runs ------------------------------------------------------------------------------
 
-README_EXAMPLE = """
-import boto3
-import pytest_localstack
-
-localstack = pytest_localstack.patch_fixture(services=["s3"], scope="module", autouse=True)
-
-def test_s3_bucket_creation():
-    s3 = boto3.resource("s3")
-    assert len(list(s3.buckets.all())) == 0
-    s3.Bucket("foobar").create()
-    assert len(list(s3.buckets.all())) == 1
-"""
-
 FAILING = """
 import boto3
 
@@ -185,14 +171,6 @@ def test_one_fixed_bucket_name_in_every_module_and_scope(
         ]
     )
     assert "BucketAlreadyExists" not in result.stdout.str()
-
-
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "reuse"
-    monkeypatch.setenv("PYTEST_LOCALSTACK_REUSE_DIR", str(directory))
-    yield directory
-    reuse.stop_all()
 
 
 def reuse_args(engine: dict[str, Any]) -> list[str]:

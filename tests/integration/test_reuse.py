@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_localstack.runtimes import Endpoint, runtime_for
-from pytest_localstack.sharing import reuse
 from tests.integration.conftest import engine_cli_args
 
 pytestmark = [pytest.mark.slow, pytest.mark.engines("docker-moto", "process")]
@@ -27,14 +25,6 @@ def test_record(localstack):
         json.dump(dict(handle=localstack.endpoint.handle, engine=localstack.endpoint.engine,
                        url=localstack.endpoint.url, seen=seen), f)
 """
-
-
-@pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "reuse"
-    monkeypatch.setenv("PYTEST_LOCALSTACK_REUSE_DIR", str(directory))
-    yield directory
-    reuse.stop_all()
 
 
 def run(pytester: pytest.Pytester, engine: dict[str, Any], *args: str) -> dict[str, Any]:
