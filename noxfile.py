@@ -87,7 +87,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy, strict, on the package."""
     install(session, "aio")
-    session.install("mypy>=1.8")
+    session.install("mypy>=1.8", "types-psutil")
     session.run("mypy", *session.posargs)
 
 

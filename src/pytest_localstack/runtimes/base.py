@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import socket
 from collections.abc import Callable
@@ -20,13 +21,16 @@ LABEL_HOST = "pytest-localstack.host"
 LABEL_CONFIG = "pytest-localstack.config"
 #: ``FIRST-LAST``: the ports an emulator on the host network may open for its services.
 LABEL_SERVICE_PORTS = "pytest-localstack.service-ports"
+#: The uid of the user whose run made it: a run stops or sweeps only its own user's emulators.
+LABEL_UID = "pytest-localstack.uid"
 
 
 def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]:
     """Labels that tie a container or process to its run and owner, so that strays are found.
 
     ``owner`` is a :func:`pytest_localstack._processes.owner_token` of the process whose end
-    ends the run (the xdist controller).
+    ends the run (the xdist controller): with its PID namespace and boot, so that a sweep can
+    tell an owner that is gone from one it cannot see.
     """
     return {
         LABEL: "1",
@@ -34,6 +38,7 @@ def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]
         LABEL_OWNER: owner,
         LABEL_HOST: socket.gethostname(),
         LABEL_CONFIG: config_key,
+        LABEL_UID: str(os.getuid()),
     }
 
 
@@ -94,7 +99,12 @@ class Runtime(Protocol):
         """
 
     def stop(self, endpoint: Endpoint, timeout: float) -> None:
-        """Stop an emulator that this or another process started; a gone one is fine."""
+        """Stop an emulator that this or another process started; a gone one is fine.
+
+        Only one that proves to be ours: a container with our labels and uid, a process of this
+        user with the recorded start time and our label in its environment. Anything else that
+        a record names is left alone.
+        """
 
     def is_alive(self, endpoint: Endpoint) -> bool:
         """Whether the emulator behind ``endpoint`` still runs."""

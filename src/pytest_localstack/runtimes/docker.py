@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_localstack import _progress
-from pytest_localstack._processes import is_alive
+from pytest_localstack._processes import provably_gone
 from pytest_localstack._redact import redact
 from pytest_localstack._redact import register as register_secrets
 from pytest_localstack.config import Settings
@@ -29,6 +30,7 @@ from pytest_localstack.runtimes.base import (
     LABEL_OWNER,
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
+    LABEL_UID,
     Endpoint,
     free_port,
     free_port_range,
@@ -78,9 +80,12 @@ class DockerRuntime:
                 continue
             try:
                 for container in client.containers.list(
-                    all=True, filters={"label": f"{LABEL_RUN}={run_id}"}, ignore_removed=True
+                    all=True,
+                    filters={"label": [f"{LABEL_RUN}={run_id}", f"{LABEL_UID}={os.getuid()}"]},
+                    ignore_removed=True,
                 ):
-                    container.remove(force=True)
+                    if is_ours(container):
+                        container.remove(force=True)
             except Exception:
                 pass  # no engine there, or it went away: nothing of ours to remove
             finally:
@@ -221,6 +226,12 @@ class DockerRuntime:
             container = client.containers.get(endpoint.handle)
         except docker.errors.NotFound:
             return
+        if not is_ours(container):
+            logger.warning(
+                "not stopping container %s: it does not carry this user's pytest-localstack labels",
+                endpoint.handle[:12],
+            )
+            return
         try:
             container.stop(timeout=max(1, round(timeout)))
         except docker.errors.APIError as error:
@@ -326,20 +337,32 @@ def logs_since_time(endpoint: Endpoint, since: float) -> str:
     return bytes(data).decode(errors="replace")
 
 
+def is_ours(container: Any) -> bool:
+    """Whether ``container`` carries the plugin's labels and the current user's uid: the only
+    containers that a record, a label or a sweep may make this process stop or remove."""
+    labels = container.labels or {}
+    return labels.get(LABEL) == "1" and labels.get(LABEL_UID) == str(os.getuid())
+
+
 def sweep_orphans(client: Any) -> list[str]:
-    """Remove containers of this host whose owning pytest process is gone (killed runs).
+    """Remove this user's containers whose owning pytest process is provably gone (killed runs).
 
     Runs before every start, so a run killed with SIGKILL is cleaned up at the latest by the
-    next run on the same machine, even if its watchdog could not do it.
+    next run on the same machine, even if its watchdog could not do it. The owner must be of
+    this host, PID namespace and boot (see :func:`~pytest_localstack._processes.provably_gone`):
+    CI jobs in containers on the host network share the host name, and their pids mean
+    nothing here, so their emulators are left alone.
     """
     removed = []
     host = socket.gethostname()
     # ignore_removed: a concurrent run may remove a container between the list and its inspect.
-    listed = client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True)
+    listed = client.containers.list(
+        all=True, filters={"label": [LABEL, f"{LABEL_UID}={os.getuid()}"]}, ignore_removed=True
+    )
     for container in listed:
         labels = container.labels or {}
         owner = labels.get(LABEL_OWNER, "")
-        if labels.get(LABEL_HOST) == host and owner and not is_alive(owner):
+        if is_ours(container) and labels.get(LABEL_HOST) == host and provably_gone(owner):
             logger.info("removing container %s of a finished run", container.short_id)
             _remove(container)
             removed.append(container.id)

@@ -15,14 +15,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_localstack._processes import is_alive, start_time
+import psutil
+
+from pytest_localstack._processes import environment_has, find, processes_with, start_time
 from pytest_localstack._redact import redact
 from pytest_localstack._redact import register as register_secrets
+from pytest_localstack._state_dir import is_own_file, log_dir
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import MOTO, Emulator
 from pytest_localstack.exceptions import EngineUnavailableError
 from pytest_localstack.runtimes._wait import wait_until_ready
 from pytest_localstack.runtimes.base import (
+    LABEL,
     LABEL_RUN,
     Endpoint,
     fallback_note,
@@ -77,14 +81,10 @@ class ProcessRuntime:
             )
 
     def remove_leftovers(self, run_id: str, recorded: list[Endpoint]) -> None:
-        """Kill the moto servers whose environment carries the run's label."""
-        wanted = f"{_label_variable(LABEL_RUN)}={run_id}".encode()
-        for proc in Path("/proc").glob("[0-9]*"):
-            try:
-                if wanted in (proc / "environ").read_bytes().split(b"\0"):
-                    os.kill(int(proc.name), signal.SIGKILL)
-            except (OSError, ValueError):
-                continue
+        """Kill this user's moto servers whose environment carries the run's label."""
+        for process in processes_with(f"{_label_variable(LABEL_RUN)}={run_id}"):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
 
     def start(
         self,
@@ -98,7 +98,7 @@ class ProcessRuntime:
         register_secrets(value for _, value in settings.env)
         port = free_port(wanted=settings.port)
         version = _moto_version()  # before the spawn: nothing may delay its record
-        log_fd, log_name = tempfile.mkstemp(prefix=f"pytest-localstack-moto-{port}-", suffix=".log")
+        log_fd, log_name = tempfile.mkstemp(prefix=f"moto-{port}-", suffix=".log", dir=log_dir())
         log_path = Path(log_name)
         with os.fdopen(log_fd, "wb") as log_file:
             process = subprocess.Popen(
@@ -139,6 +139,8 @@ class ProcessRuntime:
         return endpoint
 
     def stop(self, endpoint: Endpoint, timeout: float) -> None:
+        """Stop the server's process group, if the process is ours (see :meth:`is_alive`), and
+        delete its log file if it lies where this runtime puts logs."""
         pid = int(endpoint.handle)
         if self.is_alive(endpoint):
             with contextlib.suppress(ProcessLookupError):
@@ -152,22 +154,26 @@ class ProcessRuntime:
         child = _children.pop(pid, None)
         if child is not None:
             child.wait(timeout)
-        with contextlib.suppress(OSError):
-            Path(endpoint.log_path).unlink()
+        if endpoint.log_path and is_own_file(Path(endpoint.log_path), log_dir()):
+            with contextlib.suppress(OSError):
+                Path(endpoint.log_path).unlink()
 
     def is_alive(self, endpoint: Endpoint) -> bool:
+        """Whether the recorded server runs: a process of this user with the recorded start
+        time, running moto's server, with the plugin's label in its environment (a zombie, a
+        reused pid or another user's process is not ours)."""
         pid = int(endpoint.handle)
         child = _children.get(pid)
         if child is not None:
             return child.poll() is None
-        # A zombie, or a pid reused by another program (another start time), is not ours.
-        if not is_alive(f"{pid}:{endpoint.started}"):
+        process = find(pid, endpoint.started)
+        if process is None:
             return False
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return True  # no /proc (macOS): it exists; its start time cannot be checked
-        return b"moto.server" in cmdline
+            running_moto = "moto.server" in process.cmdline()
+        except psutil.Error:
+            return False
+        return running_moto and environment_has(process, f"{_label_variable(LABEL)}=1")
 
     def logs(self, endpoint: Endpoint, lines: int = 50) -> str:
         try:

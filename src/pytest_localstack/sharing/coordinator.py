@@ -22,7 +22,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_localstack._processes import owner_token
+from pytest_localstack._processes import command_line, owner_token
+from pytest_localstack._state_dir import user_state_dir
 from pytest_localstack.config import Settings
 from pytest_localstack.exceptions import LocalstackError, StartFailedEarlierError, StartupError
 from pytest_localstack.runtimes import Endpoint, Runtimes, make_labels
@@ -59,11 +60,12 @@ class Coordinator:
 
     @classmethod
     def create(cls) -> Coordinator:
-        """A coordinator with a fresh run directory, owned by this process.
+        """A coordinator with a fresh run directory (0700, in the per-user state directory),
+        owned by this process.
 
         Sweep stale runs first (:func:`~pytest_localstack.sharing.sweep.sweep_stale_runs`).
         """
-        run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX))
+        run_dir = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir=user_state_dir()))
         # Atomically: the sweep of other runs must never read half a token.
         write_atomically(run_dir / OWNER_FILE, owner_token())
         return cls(run_dir, run_id=uuid.uuid4().hex[:12])
@@ -251,7 +253,7 @@ def watchdog_alive(run_dir: Path) -> bool:
     """Whether the watchdog of ``run_dir`` still runs (its pid, running the watchdog module)."""
     try:
         pid = int((run_dir / WATCHDOG_FILE).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return False
-    return WATCHDOG_MODULE.encode() in cmdline and str(run_dir).encode() in cmdline
+    cmdline = command_line(pid)
+    return WATCHDOG_MODULE in cmdline and str(run_dir) in cmdline

@@ -8,10 +8,10 @@ killed too, the next run finds the run directory without a live owner (:func:`sw
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 from pytest_localstack._processes import is_alive
+from pytest_localstack._state_dir import user_state_dir, why_not_private
 from pytest_localstack.runtimes import Runtimes
 from pytest_localstack.sharing.coordinator import (
     OWNER_FILE,
@@ -40,13 +40,21 @@ def sweep_stale_runs(directory: Path | None = None) -> list[Path]:
     That is what is left of a run killed with SIGKILL together with its watchdog (``kill -9``
     of everything, an OOM kill). Docker containers of such a run are also removed by the orphan
     sweep of the next Docker start; moto server processes and run directories only by this.
+
+    Only run directories in the current user's private state directory, themselves private to
+    this user, are read; a run whose owner cannot be seen from here (another PID namespace,
+    another boot) counts as alive (see :mod:`pytest_localstack._processes`).
     """
     swept = []
-    for run_dir in Path(directory or tempfile.gettempdir()).glob(RUN_DIR_PREFIX + "*"):
+    for run_dir in (directory or user_state_dir()).glob(RUN_DIR_PREFIX + "*"):
+        problem = why_not_private(run_dir)
+        if problem:
+            logger.debug("not sweeping %s: %s", run_dir, problem)
+            continue
         try:
             owner = (run_dir / OWNER_FILE).read_text()
         except OSError:
-            continue  # being created, or another user's
+            continue  # being created
         if not owner or is_alive(owner) or watchdog_alive(run_dir):
             continue
         logger.info("cleaning up after killed run %s", run_dir)
