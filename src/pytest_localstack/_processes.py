@@ -87,11 +87,9 @@ def owner_token(pid: int | None = None) -> str:
 def visible_here(token: str) -> bool:
     """Whether the pid in ``token`` means a process of this namespace and this boot.
 
-    A token of only ``PID:STARTED`` names a process of this namespace (a handle recorded here).
+    A token without namespace and boot (``PID:STARTED``, as older versions wrote) cannot tell.
     """
     fields = token.split(":")
-    if len(fields) == 2:
-        return True
     if len(fields) != 4:
         return False
     namespace, boot = fields[2], fields[3]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 from filelock import FileLock
 
 from pytest_localstack._processes import owner_token
+from pytest_localstack._state_dir import user_state_dir, why_not_private
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Probe
 from pytest_localstack.exceptions import EngineUnavailableError, LocalstackError, StartupError
@@ -31,6 +33,7 @@ from pytest_localstack.runtimes import (
     LABEL_HOST,
     LABEL_OWNER,
     LABEL_RUN,
+    LABEL_UID,
     Endpoint,
     Runtimes,
     ignore_spawn,
@@ -139,7 +142,7 @@ def runtime(monkeypatch: pytest.MonkeyPatch, watchdogs: list[Path], run_dir: Pat
 def run_dir(tmp_path: Path) -> Path:
     """A run directory as the owner creates it (see ``Coordinator.create``)."""
     path = tmp_path / "run"
-    path.mkdir()
+    path.mkdir(mode=0o700)
     (path / "owner").write_text(owner_token())
     return path
 
@@ -156,6 +159,8 @@ def test_create_makes_a_fresh_run_directory() -> None:
     try:
         assert one.run_dir.is_dir()
         assert one.run_dir.name.startswith("pytest-localstack-run-")
+        assert one.run_dir.parent == user_state_dir()
+        assert why_not_private(one.run_dir) == ""
         assert one.run_dir != two.run_dir
         assert len(one.run_id) == 12
         assert one.run_id != two.run_id
@@ -191,6 +196,7 @@ def test_start_labels(runtime: FakeRuntime, run_dir: Path) -> None:
         LABEL_OWNER: "4242:12345",
         LABEL_HOST: socket.gethostname(),
         LABEL_CONFIG: SETTINGS.endpoint_key(),
+        LABEL_UID: str(os.getuid()),
     }
     assert worker_labels[LABEL_OWNER] == "4242:12345"  # the run's owner, not the worker
     assert worker_labels[LABEL_CONFIG] == other.endpoint_key()

@@ -42,6 +42,7 @@ from pytest_localstack.runtimes import (
     LABEL_OWNER,
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
+    LABEL_UID,
     Endpoint,
     Runtimes,
     fallback_note,
@@ -678,8 +679,9 @@ def _finished_process_token() -> str:
 def test_sweep_removes_only_dead_owners_of_this_host(client: FakeClient) -> None:
     host = socket.gethostname()
     dead = _finished_process_token()
-    pid, _, started = owner_token().partition(":")
-    reused_pid = f"{pid}:{int(started) + 1}"  # this pid, but another process's start time
+    pid, started, namespace, boot = owner_token().split(":")
+    # this pid, but another process's start time
+    reused_pid = f"{pid}:{float(started) + 1}:{namespace}:{boot}"
 
     def make(owner: str, on_host: str = host, **extra: str) -> FakeContainer:
         labels = {**make_labels("run", owner, "config"), LABEL_HOST: on_host, **extra}
@@ -691,12 +693,42 @@ def test_sweep_removes_only_dead_owners_of_this_host(client: FakeClient) -> None
     reused = make("", **{"pytest-localstack.reuse": "config"})  # --localstack-reuse: no owner
     other_host = make(dead, on_host=host + "-elsewhere")
     unlabelled = client.containers.create("x", labels={"com.example": "1"})
+    # A CI job in a container on the host network: same host name, its own PID namespace.
+    dead_pid, dead_started, _, _ = dead.split(":")
+    other_namespace = make(f"{dead_pid}:{dead_started}:pidns-1:{boot}")
+    other_boot = make(f"{dead_pid}:{dead_started}:{namespace}:another-boot")
+    unknown_namespace = make(f"{dead_pid}:{dead_started}")  # no namespace: cannot tell
+    another_user = make(dead, **{LABEL_UID: str(os.getuid() + 1)})
 
     removed = sweep_orphans(client)
     assert sorted(removed) == sorted([orphan.id, orphan_of_reused_pid.id])
     assert orphan.removed
     assert orphan_of_reused_pid.removed
-    assert client.containers.all == [live, reused, other_host, unlabelled]
+    assert client.containers.all == [
+        live,
+        reused,
+        other_host,
+        unlabelled,
+        other_namespace,
+        other_boot,
+        unknown_namespace,
+        another_user,
+    ]
+
+
+def test_stop_leaves_containers_without_our_labels(client: FakeClient) -> None:
+    """A record naming a container that is not ours (a planted state file) removes nothing."""
+    foreign = client.containers.create("x", labels={"com.example": "1"})
+    other_user = client.containers.create(
+        "x", labels={**make_labels("run", owner_token()), LABEL_UID: str(os.getuid() + 1)}
+    )
+    ours = client.containers.create("x", labels=make_labels("run", owner_token()))
+    runtime = DockerRuntime(client)
+    for container in (foreign, other_user, ours):
+        runtime.stop(Endpoint("", "moto", "", "docker", handle=container.id), 1.0)
+    assert not foreign.removed
+    assert not other_user.removed
+    assert ours.removed
 
 
 def test_a_start_sweeps_first(client: FakeClient) -> None:

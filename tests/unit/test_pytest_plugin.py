@@ -483,7 +483,8 @@ def test_fixture_with_an_unknown_service(
     assert len(output) < 1500
     result.stdout.no_fnmatch_line("localstack:*served*")
     assert "INTERNALERROR" not in output
-    assert list(inner_tmpdir.glob("pytest-localstack-*")) == []  # run dir cleaned up
+    # run dir cleaned up; the per-user state directory that holds run dirs stays
+    assert list(inner_tmpdir.glob("pytest-localstack-*/pytest-localstack-run-*")) == []
 
 
 def test_fixture_with_a_bad_setting_keyword(pytester: pytest.Pytester) -> None:

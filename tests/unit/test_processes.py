@@ -1,0 +1,131 @@
+"""Owner tokens: a pid, its start time, its PID namespace and boot; liveness through psutil."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from pytest_localstack import _processes
+from pytest_localstack._processes import (
+    boot_id,
+    command_line,
+    environment_has,
+    find,
+    is_alive,
+    namespace_id,
+    owner_token,
+    processes_with,
+    provably_gone,
+    start_time,
+)
+
+
+def _exited_pid() -> tuple[int, str]:
+    """The pid and start time of a process that has exited and been reaped."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    started = start_time(process.pid)
+    process.communicate(b"")
+    return process.pid, started
+
+
+def test_token_names_pid_start_namespace_and_boot() -> None:
+    pid, started, namespace, boot = owner_token().split(":")
+    assert int(pid) == os.getpid()
+    assert float(started) > 0
+    assert namespace == namespace_id() != ""
+    assert boot == boot_id() != ""
+    if sys.platform.startswith("linux"):
+        assert namespace == f"pidns-{os.stat('/proc/self/ns/pid').st_ino}"
+    assert start_time(os.getpid()) == started  # stable between readings
+
+
+def test_this_process_is_alive() -> None:
+    assert is_alive(owner_token())
+    assert not provably_gone(owner_token())
+
+
+def test_an_exited_process_of_this_namespace_is_gone() -> None:
+    pid, started = _exited_pid()
+    token = f"{pid}:{started}:{namespace_id()}:{boot_id()}"
+    assert provably_gone(token)
+    assert not is_alive(token)
+
+
+def test_a_reused_pid_is_gone() -> None:
+    started = float(start_time(os.getpid()))
+    token = f"{os.getpid()}:{started - 5:.2f}:{namespace_id()}:{boot_id()}"
+    assert provably_gone(token)
+
+
+def test_an_owner_that_cannot_be_seen_counts_as_alive() -> None:
+    pid, started = _exited_pid()
+    assert is_alive(f"{pid}:{started}:pidns-1:{boot_id()}")  # another PID namespace
+    assert is_alive(f"{pid}:{started}:{namespace_id()}:another-boot")
+    assert is_alive(f"{pid}:{started}::{boot_id()}")  # namespace unknown
+    assert is_alive("not a token")
+    assert is_alive("")
+
+
+def test_a_token_without_namespace_and_boot_cannot_tell() -> None:
+    """As older versions wrote them: the pid may be of any namespace."""
+    pid, started = _exited_pid()
+    assert is_alive(f"{pid}:{started}")
+
+
+def test_unreadable_namespace_never_matches(monkeypatch: object) -> None:
+    import pytest
+
+    patch = pytest.MonkeyPatch()
+    try:
+        patch.setattr(_processes, "namespace_id", lambda: "")
+        pid, started = _exited_pid()
+        assert is_alive(f"{pid}:{started}::{boot_id()}")
+    finally:
+        patch.undo()
+
+
+def test_a_zombie_has_no_start_time() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = 200
+        while start_time(process.pid) and deadline:
+            os.sched_yield() if hasattr(os, "sched_yield") else None
+            deadline -= 1
+            import time
+
+            time.sleep(0.05)
+        assert start_time(process.pid) == ""  # exited, not reaped yet: a zombie
+    finally:
+        process.wait()
+
+
+def test_find_checks_start_time_and_owner() -> None:
+    started = start_time(os.getpid())
+    assert find(os.getpid(), started) is not None
+    assert find(os.getpid(), "") is not None
+    assert find(os.getpid(), f"{float(started) + 3:.2f}") is None
+    pid, started = _exited_pid()
+    assert find(pid, started) is None
+
+
+def test_environment_and_command_line() -> None:
+    marker = f"PLT_TEST_MARKER_{os.getpid()}"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()", "marker-arg"],
+        stdin=subprocess.PIPE,
+        env={**os.environ, marker: "yes"},
+    )
+    try:
+        found = find(process.pid)
+        assert found is not None
+        assert environment_has(found, f"{marker}=yes")
+        assert not environment_has(found, f"{marker}=no")
+        assert "marker-arg" in command_line(process.pid)
+        assert [p.pid for p in processes_with(f"{marker}=yes")] == [process.pid]
+    finally:
+        process.communicate(b"")
+    assert command_line(process.pid) == []
+    assert list(processes_with(f"{marker}=yes")) == []
