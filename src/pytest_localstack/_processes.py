@@ -1,7 +1,7 @@
 """Which processes still run, and which are ours, through psutil (Linux, macOS, BSD alike).
 
 A process is named by an *owner token* ``PID:STARTED:NAMESPACE:BOOT``: its pid, its start time
-(seconds since boot, so that a reused pid is not mistaken for it), the PID namespace it lives in
+(clock ticks since boot, so that a reused pid is not mistaken for it), the PID namespace it lives in
 and the boot it belongs to. A pid means something only in its own namespace and boot: a CI job
 in a container that shares ``/tmp`` or the Docker socket has pids of its own, which look dead
 (or like another process) from here. So an owner is *provably gone* only when its token names
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 
-#: Two start times this close (seconds) name the same process (they are read in 1/100 s).
-START_TOLERANCE = 0.05
+#: Two start times this close (clock ticks) name the same process.
+START_TOLERANCE = 1
 #: The namespace of platforms without PID namespaces (macOS, BSD): one for the whole machine.
 NO_NAMESPACES = "host"
 
@@ -50,8 +50,16 @@ def boot_id() -> str:
         return ""
 
 
+def _clock_ticks() -> int:
+    try:
+        return os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - no sysconf
+        return 100
+
+
 def start_time(pid: int) -> str:
-    """The start time of ``pid`` in seconds since boot, or "" if it is gone or a zombie."""
+    """The start time of ``pid`` in clock ticks since boot (the kernel's own count on Linux),
+    or "" if it is gone or a zombie."""
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
@@ -63,7 +71,7 @@ def start_time(pid: int) -> str:
             created = process.create_time()
             if psutil.boot_time() == booted:
                 break
-        return f"{created - booted:.2f}"
+        return str(round((created - booted) * _clock_ticks()))
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return ""
     except psutil.AccessDenied:  # pragma: no cover - another user's process, where hidden
@@ -73,7 +81,7 @@ def start_time(pid: int) -> str:
 def same_start(recorded: str, now: str) -> bool:
     """Whether two :func:`start_time` readings name the same process."""
     try:
-        return abs(float(recorded) - float(now)) <= START_TOLERANCE
+        return abs(int(recorded) - int(now)) <= START_TOLERANCE
     except ValueError:
         return recorded == now
 

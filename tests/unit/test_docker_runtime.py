@@ -39,7 +39,6 @@ from pytest_localstack.exceptions import (
 from pytest_localstack.runtimes import (
     LABEL,
     LABEL_HOST,
-    LABEL_OWNER,
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
     LABEL_UID,
@@ -49,6 +48,7 @@ from pytest_localstack.runtimes import (
     free_port,
     make_labels,
 )
+from pytest_localstack.runtimes.base import owner_of
 from pytest_localstack.runtimes.docker import DockerRuntime, connect, sweep_orphans
 
 SECRETS = {
@@ -306,7 +306,7 @@ def test_labels_are_passed(client: FakeClient) -> None:
     assert container.kwargs["labels"] == LABELS
     assert container.labels[LABEL] == "1"
     assert container.labels[LABEL_RUN] == "run1"
-    assert container.labels[LABEL_OWNER] == owner_token()
+    assert owner_of(container.labels) == owner_token()
     assert container.labels[LABEL_HOST] == socket.gethostname()
 
 
@@ -681,7 +681,7 @@ def test_sweep_removes_only_dead_owners_of_this_host(client: FakeClient) -> None
     dead = _finished_process_token()
     pid, started, namespace, boot = owner_token().split(":")
     # this pid, but another process's start time
-    reused_pid = f"{pid}:{float(started) + 1}:{namespace}:{boot}"
+    reused_pid = f"{pid}:{int(started) + 2}:{namespace}:{boot}"
 
     def make(owner: str, on_host: str = host, **extra: str) -> FakeContainer:
         labels = {**make_labels("run", owner, "config"), LABEL_HOST: on_host, **extra}

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from pytest_localstack import _processes
 from pytest_localstack._processes import (
@@ -19,6 +23,8 @@ from pytest_localstack._processes import (
     provably_gone,
     start_time,
 )
+from pytest_localstack.runtimes import LABEL_BOOT, LABEL_NAMESPACE, LABEL_OWNER, make_labels
+from pytest_localstack.runtimes.base import owner_of
 
 
 def _exited_pid() -> tuple[int, str]:
@@ -34,7 +40,7 @@ def _exited_pid() -> tuple[int, str]:
 def test_token_names_pid_start_namespace_and_boot() -> None:
     pid, started, namespace, boot = owner_token().split(":")
     assert int(pid) == os.getpid()
-    assert float(started) > 0
+    assert int(started) > 0
     assert namespace == namespace_id() != ""
     assert boot == boot_id() != ""
     if sys.platform.startswith("linux"):
@@ -55,8 +61,8 @@ def test_an_exited_process_of_this_namespace_is_gone() -> None:
 
 
 def test_a_reused_pid_is_gone() -> None:
-    started = float(start_time(os.getpid()))
-    token = f"{os.getpid()}:{started - 5:.2f}:{namespace_id()}:{boot_id()}"
+    started = int(start_time(os.getpid()))
+    token = f"{os.getpid()}:{started - 5}:{namespace_id()}:{boot_id()}"
     assert provably_gone(token)
 
 
@@ -75,27 +81,17 @@ def test_a_token_without_namespace_and_boot_cannot_tell() -> None:
     assert is_alive(f"{pid}:{started}")
 
 
-def test_unreadable_namespace_never_matches(monkeypatch: object) -> None:
-    import pytest
-
-    patch = pytest.MonkeyPatch()
-    try:
-        patch.setattr(_processes, "namespace_id", lambda: "")
-        pid, started = _exited_pid()
-        assert is_alive(f"{pid}:{started}::{boot_id()}")
-    finally:
-        patch.undo()
+def test_unreadable_namespace_never_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_processes, "namespace_id", lambda: "")
+    pid, started = _exited_pid()
+    assert is_alive(f"{pid}:{started}::{boot_id()}")
 
 
 def test_a_zombie_has_no_start_time() -> None:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
-        deadline = 200
-        while start_time(process.pid) and deadline:
-            os.sched_yield() if hasattr(os, "sched_yield") else None
-            deadline -= 1
-            import time
-
+        deadline = time.monotonic() + 10
+        while start_time(process.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert start_time(process.pid) == ""  # exited, not reaped yet: a zombie
     finally:
@@ -106,7 +102,7 @@ def test_find_checks_start_time_and_owner() -> None:
     started = start_time(os.getpid())
     assert find(os.getpid(), started) is not None
     assert find(os.getpid(), "") is not None
-    assert find(os.getpid(), f"{float(started) + 3:.2f}") is None
+    assert find(os.getpid(), str(int(started) + 3)) is None
     pid, started = _exited_pid()
     assert find(pid, started) is None
 
@@ -129,3 +125,21 @@ def test_environment_and_command_line() -> None:
         process.communicate(b"")
     assert command_line(process.pid) == []
     assert list(processes_with(f"{marker}=yes")) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="compares with Linux's /proc")
+def test_start_time_is_the_kernels_count_on_linux() -> None:
+    """The same value /proc reports (clock ticks since boot): the labels of older versions."""
+    stat = Path(f"/proc/{os.getpid()}/stat").read_text()
+    assert start_time(os.getpid()) == stat.rsplit(")", 1)[-1].split()[19]
+
+
+def test_labels_spread_the_owner_token() -> None:
+    token = owner_token()
+    labels = make_labels("run", token)
+    pid, started, namespace, boot = token.split(":")
+    assert labels[LABEL_OWNER] == f"{pid}:{started}"  # as older versions wrote and read it
+    assert labels[LABEL_NAMESPACE] == namespace
+    assert labels[LABEL_BOOT] == boot
+    assert owner_of(labels) == token
+    assert owner_of(make_labels("reuse", "")) == ""
