@@ -316,6 +316,7 @@ def test_a_live_run_in_another_namespace_survives_our_sweeps(
 
     assert sweep_stale_runs(run_dir.parent) == []
     assert container_id not in sweep_orphans(docker_client)
+    assert container_exists(docker_client, container_id)
     result = run_pytest(write_tests(tmp_path / "ours", ONE_TEST), moto_image, shared_tmp)
     assert result.returncode == 0, result.stdout + result.stderr
 

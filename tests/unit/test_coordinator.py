@@ -29,10 +29,8 @@ from pytest_localstack.emulators import EMULATORS, Probe
 from pytest_localstack.exceptions import EngineUnavailableError, LocalstackError, StartupError
 from pytest_localstack.runtimes import (
     LABEL,
-    LABEL_BOOT,
     LABEL_CONFIG,
     LABEL_HOST,
-    LABEL_NAMESPACE,
     LABEL_OWNER,
     LABEL_RUN,
     LABEL_UID,
@@ -196,8 +194,6 @@ def test_start_labels(runtime: FakeRuntime, run_dir: Path) -> None:
         LABEL: "1",
         LABEL_RUN: "run1",
         LABEL_OWNER: "4242:12345",
-        LABEL_NAMESPACE: "",
-        LABEL_BOOT: "",
         LABEL_HOST: socket.gethostname(),
         LABEL_CONFIG: SETTINGS.endpoint_key(),
         LABEL_UID: str(os.getuid()),

@@ -39,6 +39,7 @@ from pytest_localstack.exceptions import (
 from pytest_localstack.runtimes import (
     LABEL,
     LABEL_HOST,
+    LABEL_OWNER,
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
     LABEL_UID,
@@ -48,7 +49,6 @@ from pytest_localstack.runtimes import (
     free_port,
     make_labels,
 )
-from pytest_localstack.runtimes.base import owner_of
 from pytest_localstack.runtimes.docker import DockerRuntime, connect, sweep_orphans
 
 SECRETS = {
@@ -306,7 +306,7 @@ def test_labels_are_passed(client: FakeClient) -> None:
     assert container.kwargs["labels"] == LABELS
     assert container.labels[LABEL] == "1"
     assert container.labels[LABEL_RUN] == "run1"
-    assert owner_of(container.labels) == owner_token()
+    assert container.labels[LABEL_OWNER] == owner_token()
     assert container.labels[LABEL_HOST] == socket.gethostname()
 
 

@@ -23,8 +23,7 @@ from pytest_localstack._processes import (
     provably_gone,
     start_time,
 )
-from pytest_localstack.runtimes import LABEL_BOOT, LABEL_NAMESPACE, LABEL_OWNER, make_labels
-from pytest_localstack.runtimes.base import owner_of
+from pytest_localstack.runtimes import LABEL_OWNER, make_labels
 
 
 def _exited_pid() -> tuple[int, str]:
@@ -134,12 +133,9 @@ def test_start_time_is_the_kernels_count_on_linux() -> None:
     assert start_time(os.getpid()) == stat.rsplit(")", 1)[-1].split()[19]
 
 
-def test_labels_spread_the_owner_token() -> None:
-    token = owner_token()
-    labels = make_labels("run", token)
-    pid, started, namespace, boot = token.split(":")
-    assert labels[LABEL_OWNER] == f"{pid}:{started}"  # as older versions wrote and read it
-    assert labels[LABEL_NAMESPACE] == namespace
-    assert labels[LABEL_BOOT] == boot
-    assert owner_of(labels) == token
-    assert owner_of(make_labels("reuse", "")) == ""
+def test_labels_carry_the_whole_owner_token_under_a_new_name() -> None:
+    """Older versions swept by ``pytest-localstack.owner`` (``PID:STARTED``) alone, and would
+    take an owner of another namespace for a dead one: they find no such label here."""
+    labels = make_labels("run", owner_token())
+    assert labels[LABEL_OWNER] == owner_token()
+    assert "pytest-localstack.owner" not in labels

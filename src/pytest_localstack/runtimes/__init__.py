@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING
 
 from pytest_localstack.runtimes.base import (
     LABEL,
-    LABEL_BOOT,
     LABEL_CONFIG,
     LABEL_HOST,
-    LABEL_NAMESPACE,
     LABEL_OWNER,
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
@@ -35,10 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ENGINES",
     "LABEL",
-    "LABEL_BOOT",
     "LABEL_CONFIG",
     "LABEL_HOST",
-    "LABEL_NAMESPACE",
     "LABEL_OWNER",
     "LABEL_RUN",
     "LABEL_SERVICE_PORTS",

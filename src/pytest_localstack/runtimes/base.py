@@ -16,15 +16,14 @@ if TYPE_CHECKING:
 
 LABEL = "pytest-localstack"
 LABEL_RUN = "pytest-localstack.run"
-LABEL_OWNER = "pytest-localstack.owner"
+#: The owner token (``PID:STARTED:NAMESPACE:BOOT``). Older versions wrote ``PID:STARTED`` to
+#: ``pytest-localstack.owner`` and swept by it alone; under a label of its own, they leave the
+#: containers of this version alone instead of judging an owner they cannot see.
+LABEL_OWNER = "pytest-localstack.owner-token"
 LABEL_HOST = "pytest-localstack.host"
 LABEL_CONFIG = "pytest-localstack.config"
 #: ``FIRST-LAST``: the ports an emulator on the host network may open for its services.
 LABEL_SERVICE_PORTS = "pytest-localstack.service-ports"
-#: The PID namespace and the boot of the owner (see :mod:`pytest_localstack._processes`), apart
-#: from :data:`LABEL_OWNER` (``PID:STARTED``) so that older versions still read that one.
-LABEL_NAMESPACE = "pytest-localstack.pidns"
-LABEL_BOOT = "pytest-localstack.boot"
 #: The uid of the user whose run made it: a run stops or sweeps only its own user's emulators.
 LABEL_UID = "pytest-localstack.uid"
 
@@ -36,32 +35,14 @@ def make_labels(run_id: str, owner: str, config_key: str = "") -> dict[str, str]
     ends the run (the xdist controller): with its PID namespace and boot, so that a sweep can
     tell an owner that is gone from one it cannot see.
     """
-    pid_and_start, namespace, boot = split_owner(owner)
     return {
         LABEL: "1",
         LABEL_RUN: run_id,
-        LABEL_OWNER: pid_and_start,
-        LABEL_NAMESPACE: namespace,
-        LABEL_BOOT: boot,
+        LABEL_OWNER: owner,
         LABEL_HOST: socket.gethostname(),
         LABEL_CONFIG: config_key,
         LABEL_UID: str(os.getuid()),
     }
-
-
-def split_owner(owner: str) -> tuple[str, str, str]:
-    """``PID:STARTED``, namespace and boot of an owner token (see :func:`make_labels`)."""
-    fields = owner.split(":")
-    if len(fields) != 4:
-        return owner, "", ""
-    return ":".join(fields[:2]), fields[2], fields[3]
-
-
-def owner_of(labels: dict[str, str]) -> str:
-    """The owner token that :func:`make_labels` spread over ``labels``."""
-    owner = labels.get(LABEL_OWNER, "")
-    namespace, boot = labels.get(LABEL_NAMESPACE, ""), labels.get(LABEL_BOOT, "")
-    return f"{owner}:{namespace}:{boot}" if owner and (namespace or boot) else owner
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pytest_localstack.runtimes._wait import wait_until_ready
 from pytest_localstack.runtimes.base import (
     LABEL,
     LABEL_HOST,
+    LABEL_OWNER,
     LABEL_RUN,
     LABEL_SERVICE_PORTS,
     LABEL_UID,
@@ -34,7 +35,6 @@ from pytest_localstack.runtimes.base import (
     free_port,
     free_port_range,
     ignore_spawn,
-    owner_of,
 )
 from pytest_localstack.runtimes.docker_client import address_of, client_for
 from pytest_localstack.runtimes.docker_client import connect as connect  # importable from here too
@@ -361,7 +361,7 @@ def sweep_orphans(client: Any) -> list[str]:
     )
     for container in listed:
         labels = container.labels or {}
-        owner = owner_of(labels)
+        owner = labels.get(LABEL_OWNER, "")
         if is_ours(container) and labels.get(LABEL_HOST) == host and provably_gone(owner):
             logger.info("removing container %s of a finished run", container.short_id)
             _remove(container)
