@@ -20,8 +20,9 @@ from pathlib import Path
 
 import psutil
 
-#: Two start times this close (clock ticks) name the same process.
-START_TOLERANCE = 1
+#: Two start times this close (clock ticks) name the same process: they are the kernel's exact
+#: count on Linux, and stable readings elsewhere.
+START_TOLERANCE = 0
 #: The namespace of platforms without PID namespaces (macOS, BSD): one for the whole machine.
 NO_NAMESPACES = "host"
 

@@ -3,6 +3,7 @@ file's descriptor."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -21,12 +22,14 @@ from tests.conftest import require
 
 #: Sleeps; its command line names moto.server, as the emulator's does.
 LOOKALIKE = [sys.executable, "-c", "import time; time.sleep(60)", "moto.server"]
+#: The label that the runtime puts in the environment of every server it starts.
+OUR_LABEL = {"PYTEST_LOCALSTACK_LABEL_PYTEST_LOCALSTACK": "1"}
 
 
 @pytest.fixture
 def lookalike() -> Iterator[subprocess.Popen[bytes]]:
-    """A process started by someone else (not a child the runtime knows)."""
-    process = subprocess.Popen(LOOKALIKE)
+    """A process started by another process of this run (not a child the runtime knows)."""
+    process = subprocess.Popen(LOOKALIKE, env={**os.environ, **OUR_LABEL}, start_new_session=True)
     yield process
     process.kill()
     process.wait()
@@ -53,6 +56,33 @@ def test_a_reused_pid_is_not_ours(lookalike: subprocess.Popen[bytes]) -> None:
     assert not runtime.is_alive(endpoint)
     runtime.stop(endpoint, timeout=1)
     assert lookalike.poll() is None  # not killed
+
+
+def test_a_process_without_our_label_is_not_ours() -> None:
+    """Same user, moto.server on its command line, the recorded start time, but no label."""
+    process = subprocess.Popen(LOOKALIKE, start_new_session=True)
+    try:
+        endpoint = endpoint_for(process.pid, start_time(process.pid))
+        runtime = ProcessRuntime()
+        assert not runtime.is_alive(endpoint)
+        runtime.stop(endpoint, timeout=1)
+        assert process.poll() is None  # not killed
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_log_file_outside_our_log_directory_is_not_deleted(
+    lookalike: subprocess.Popen[bytes], tmp_path: Path
+) -> None:
+    precious = tmp_path / "precious.log"
+    precious.write_text("not the emulator's")
+    endpoint = dataclasses.replace(
+        endpoint_for(lookalike.pid, start_time(lookalike.pid)), log_path=str(precious)
+    )
+    ProcessRuntime().stop(endpoint, timeout=5)
+    assert lookalike.wait(5) is not None  # ours: stopped
+    assert precious.read_text() == "not the emulator's"
 
 
 def test_another_program_is_not_ours() -> None:
