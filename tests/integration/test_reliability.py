@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from pytest_localstack._processes import is_alive, owner_token, start_time
+from pytest_localstack._processes import boot_id, is_alive, namespace_id, owner_token, start_time
 from pytest_localstack.runtimes import LABEL, LABEL_HOST, LABEL_OWNER, LABEL_RUN
 from tests.conftest import require
 from tests.integration.conftest import engine_cli_args
@@ -359,11 +359,13 @@ def engine_id(engine: dict[str, Any]) -> str:
 
 
 def check_labels(run: Inner, records: list[dict[str, Any]]) -> None:
-    """The emulator carries the run id, the owner's ``pid:starttime`` and this host's name."""
+    """The emulator carries the run id, the owner's ``pid:starttime:namespace:boot`` and this
+    host's name."""
     owner = run.owner  # taken while the inner run was young; check its form
-    pid, _, started = owner.partition(":")
+    pid, started, namespace, boot = owner.split(":")
     assert int(pid) == run.pid
     assert started.isdigit()
+    assert (namespace, boot) == (namespace_id(), boot_id())
     for record in records:
         labels = record["labels"]
         if record["engine"] == "process":

@@ -333,14 +333,17 @@ def test_directories_of_killed_runs_are_swept(
 ) -> None:
     from pytest_localstack._processes import owner_token
 
+    from pytest_localstack._state_dir import user_state_dir
+
     monkeypatch.setattr(environment.tempfile, "tempdir", str(tmp_path))
-    killed = _config_directory(tmp_path, "killed", _finished_process_token())
-    alive = _config_directory(tmp_path, "alive", owner_token())
-    unmarked = _config_directory(tmp_path, "unmarked", "")
-    (tmp_path / "pytest-localstack-aws-link").symlink_to(killed)
+    state = user_state_dir()  # the user's private directory in the temporary directory
+    killed = _config_directory(state, "killed", _finished_process_token())
+    alive = _config_directory(state, "alive", owner_token())
+    unmarked = _config_directory(state, "unmarked", "")
+    (state / "pytest-localstack-aws-link").symlink_to(killed)
     others = []
     if os.getuid() == 0:  # another user's, as root can make it: never ours to delete
-        others.append(_config_directory(tmp_path, "other-user", _finished_process_token()))
+        others.append(_config_directory(state, "other-user", _finished_process_token()))
         os.chown(others[0], 65534, 65534)
     environment._sweep_abandoned_directories.__wrapped__()
     assert not killed.exists()

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_localstack._processes import is_alive, owner_token
+from pytest_localstack._state_dir import user_state_dir
 from pytest_localstack.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -264,7 +265,7 @@ def patch_environment(session: RunningSession) -> Iterator[dict[str, str]]:
     :returns: a copy of the environment as set, e.g. for ``subprocess.run(..., env=...)``.
     """
     _sweep_abandoned_directories()
-    directory = Path(tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX))
+    directory = Path(tempfile.mkdtemp(prefix=_DIRECTORY_PREFIX, dir=user_state_dir()))
     # Who made it: a run killed with SIGKILL cannot remove it; the next one does (see below).
     (directory / _OWNER_FILE).write_text(owner_token())
     try:
@@ -287,9 +288,9 @@ _OWNER_FILE = "owner"
 @functools.cache
 def _sweep_abandoned_directories() -> None:
     """Remove the generated config directories of processes that were killed before they
-    could, once per process: ours only (same user, not a symlink), and only once the process
-    named in its ``owner`` file is gone."""
-    for candidate in Path(tempfile.gettempdir()).glob(_DIRECTORY_PREFIX + "*"):
+    could, once per process: ours only (in the user's private state directory, same user, not a
+    symlink), and only once the process named in its ``owner`` file is provably gone."""
+    for candidate in user_state_dir().glob(_DIRECTORY_PREFIX + "*"):
         try:
             info = candidate.lstat()
             if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
