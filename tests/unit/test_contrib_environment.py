@@ -332,7 +332,6 @@ def test_directories_of_killed_runs_are_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pytest_localstack._processes import owner_token
-
     from pytest_localstack._state_dir import user_state_dir
 
     monkeypatch.setattr(environment.tempfile, "tempdir", str(tmp_path))
