@@ -213,24 +213,24 @@ class DockerRuntime:
         import docker.errors
 
         client = self.client(endpoint.docker_host)
+        try:
+            container = client.containers.get(endpoint.handle)
+        except docker.errors.NotFound:
+            return
+        if not is_ours(container):  # a record may name any id: remove only what proves ours
+            logger.warning(
+                "not stopping container %s: it does not carry this user's pytest-localstack labels",
+                endpoint.handle[:12],
+            )
+            return
         if endpoint.remove_on_stop:
             try:
-                client.api.remove_container(endpoint.handle, force=True)
+                container.remove(force=True)
             except docker.errors.NotFound:
                 pass
             except docker.errors.APIError as error:
                 if "already in progress" not in str(error):
                     logger.warning("removing container %s failed: %s", endpoint.handle[:12], error)
-            return
-        try:
-            container = client.containers.get(endpoint.handle)
-        except docker.errors.NotFound:
-            return
-        if not is_ours(container):
-            logger.warning(
-                "not stopping container %s: it does not carry this user's pytest-localstack labels",
-                endpoint.handle[:12],
-            )
             return
         try:
             container.stop(timeout=max(1, round(timeout)))
