@@ -278,7 +278,8 @@ def namespace_run(shared_tmp: Path, moto_image: str, tmp_path: Path) -> Iterator
     directory = write_tests(tmp_path / "inner", INNER_TEST)
     process = subprocess.Popen(
         ["unshare", "--pid", "--fork", "--mount-proc",
-         *pytest_command(directory, moto_image)],
+         # It stops its emulator itself: as pid 1 of its namespace, its end kills its watchdog.
+         *pytest_command(directory, moto_image, "--localstack-wait-stop")],
         env={**os.environ, "TMPDIR": str(shared_tmp), "PLT_READY": str(ready), "PLT_GO": str(go)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
