@@ -109,11 +109,14 @@ def test_find_checks_start_time_and_owner() -> None:
 def test_environment_and_command_line() -> None:
     marker = f"PLT_TEST_MARKER_{os.getpid()}"
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()", "marker-arg"],
+        [sys.executable, "-c", "print(flush=True); import sys; sys.stdin.read()", "marker-arg"],
         stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         env={**os.environ, marker: "yes"},
     )
     try:
+        assert process.stdout is not None
+        process.stdout.readline()  # the child has exec'd: its own environment is readable
         found = find(process.pid)
         assert found is not None
         assert environment_has(found, f"{marker}=yes")
