@@ -18,12 +18,13 @@ import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
+import psutil
+
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-_OWNER_LABEL = "pytest-localstack.owner"
-_PROCESS_OWNER_MARKER = b"PYTEST_LOCALSTACK_LABEL_PYTEST_LOCALSTACK_OWNER="
+_OWNER_LABEL = "pytest-localstack.owner-token"
+_PROCESS_OWNER_VARIABLE = "PYTEST_LOCALSTACK_LABEL_PYTEST_LOCALSTACK_OWNER_TOKEN"
 
 
 def _free_port() -> int:
@@ -94,43 +95,28 @@ def own_start_to_ready(settings: dict[str, str]) -> float:
         client.close()
 
 
-def _rss_bytes(pid: int) -> int:
+def _emulator_memory(root: int) -> int:
+    """Summed resident memory of ``root`` and its descendants (0 once it is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo += children.get(pid, [])
-    return tree
+        process = psutil.Process(root)
+        tree = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for member in tree:
+        with contextlib.suppress(psutil.Error):
+            total += member.memory_info().rss
+    return total
 
 
 def _owned_processes(owner_pid: int) -> list[int]:
     """moto servers started by the run whose controller is ``owner_pid``."""
-    marker = _PROCESS_OWNER_MARKER + f"{owner_pid}:".encode()
     found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            environ = Path(entry, "environ").read_bytes()
-        except OSError:
-            continue
-        if any(item.startswith(marker) for item in environ.split(b"\0")):
-            found.append(int(entry.name))
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            token = process.environ().get(_PROCESS_OWNER_VARIABLE, "")
+            if token.startswith(f"{owner_pid}:"):
+                found.append(process.pid)
     return found
 
 
@@ -161,7 +147,7 @@ class MemorySampler:
                 pid = int(container.attrs.get("State", {}).get("Pid") or 0)
                 if pid:
                     roots.append(pid)
-        return sum(_rss_bytes(pid) for root in roots for pid in _process_tree(root))
+        return sum(_emulator_memory(root) for root in roots)
 
     def _run(self) -> None:
         while not self._done.is_set():
