@@ -9,6 +9,16 @@ from pytest_localstack import _progress
 from pytest_localstack.emulators import Emulator, Probe
 from pytest_localstack.exceptions import EmulatorExitedError, LicenseError, StartTimeoutError
 
+#: Seconds between probes while an emulator starts: short at first, where most starts end (a
+#: probe is one local HTTP request; a longer wait would add to every start), longer once it is
+#: clearly slow.
+FAST_POLL, SLOW_POLL, FAST_FOR = 0.05, 0.5, 15.0
+
+
+def poll_interval(elapsed: float) -> float:
+    """How long to sleep before the next probe, ``elapsed`` seconds into the start."""
+    return FAST_POLL if elapsed < FAST_FOR else SLOW_POLL
+
 
 def wait_until_ready(
     emulator: Emulator,
@@ -25,7 +35,6 @@ def wait_until_ready(
     """
     started = time.monotonic()
     deadline = started + timeout
-    delay = 0.05
     probe = Probe(False, detail="not probed yet")
     still_waiting = _progress.Throttle(15.0)
     still_waiting.ready()  # the first "still waiting" line after 15 s
@@ -60,5 +69,4 @@ def wait_until_ready(
                 f"({probe.detail}); raise --localstack-start-timeout if it is just slow",
                 logs(),
             )
-        time.sleep(delay)
-        delay = min(delay * 2, 0.5)
+        time.sleep(poll_interval(time.monotonic() - started))
