@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from pytest_localstack._processes import owner_token
+from pytest_localstack.runtimes import LABEL_OWNER
 from pytest_localstack.session import LocalstackSession
 from tests.integration.conftest import engine_cli_args
 
@@ -30,24 +31,25 @@ GONE_BOUND = 30.0
 OWNED = """
 import os, subprocess
 
+import psutil
+
 def owned_containers():
-    owner = f"pytest-localstack.owner={os.getpid()}:"
     listed = subprocess.run(
-        ["docker", "ps", "-a", "--format", '{{.ID}} {{.Label "pytest-localstack.owner"}}'],
+        ["docker", "ps", "-a", "--format", '{{.ID}} {{.Label "pytest-localstack.owner-token"}}'],
         capture_output=True, text=True, check=True,
     ).stdout.split("\\n")
     return [line for line in listed if line.split(" ")[-1].startswith(f"{os.getpid()}:")]
 
 def owned_processes():
-    marker = f"PYTEST_LOCALSTACK_LABEL_PYTEST_LOCALSTACK_OWNER={os.getpid()}:".encode()
     found = []
-    for pid in os.listdir("/proc"):
+    for process in psutil.process_iter():
         try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                if any(v.startswith(marker) for v in f.read().split(b"\\0")):
-                    found.append(pid)
-        except OSError:
-            pass
+            environment = process.environ()
+        except psutil.Error:
+            continue
+        token = environment.get("PYTEST_LOCALSTACK_LABEL_PYTEST_LOCALSTACK_OWNER_TOKEN", "")
+        if token.startswith(f"{os.getpid()}:"):
+            found.append(process.pid)
     return found
 
 def owned():
@@ -124,7 +126,7 @@ def run_inner(
 
 def containers_of(owner: str) -> list[str]:
     listed = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label=pytest-localstack.owner={owner}"],
+        ["docker", "ps", "-aq", "--filter", f"label={LABEL_OWNER}={owner}"],
         capture_output=True,
         text=True,
         check=True,

@@ -179,23 +179,25 @@ class Coordinator:
             self._start_watchdog()
 
     def _start_watchdog(self) -> None:
-        """Launch the watchdog; a failure is a :class:`StartupError`, recorded like a failed
-        start, so that the run's later tests fail at once instead of each trying again."""
+        """Launch the watchdog without waiting for it (its start-up overlaps the emulator's);
+        a failure to launch is a :class:`StartupError`, recorded like a failed start, so that
+        the run's later tests fail at once instead of each trying again."""
         try:
-            subprocess.run(
+            process = subprocess.Popen(
                 [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                # Not a pipe: the detached watchdog would hold it open, and this would wait.
+                # Not a pipe: the watchdog outlives this process and would hold it open.
                 stderr=subprocess.DEVNULL,
-                check=True,
-                timeout=30,
+                start_new_session=True,  # Ctrl-C in the terminal does not reach it
             )
         except (OSError, subprocess.SubprocessError) as error:
             raise StartupError(
                 f"could not launch the run's watchdog ({sys.executable} -m {WATCHDOG_MODULE}): "
                 f"{error}; it stops the emulators if pytest is killed, so nothing was started"
             ) from None
+        _watchdogs.append(process)
+        write_atomically(self.run_dir / WATCHDOG_FILE, str(process.pid))
 
     def failures(self) -> list[str]:
         """The messages of the emulator starts that failed in this run, by any process."""
@@ -247,6 +249,11 @@ class Coordinator:
         self._endpoints.clear()
         shutil.rmtree(self.run_dir, ignore_errors=True)
         return stopped
+
+
+#: The watchdogs this process launched: kept, so that none is reported as a subprocess still
+#: running when its handle is collected; each outlives this process by design.
+_watchdogs: list[subprocess.Popen[bytes]] = []
 
 
 def watchdog_alive(run_dir: Path) -> bool:

@@ -11,7 +11,6 @@ Usage: ``python -m pytest_localstack.sharing.watchdog RUN_DIR RUN_ID``
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -34,14 +33,7 @@ def watch(run_dir: Path, run_id: str) -> None:
 
 
 def main(run_dir: Path, run_id: str) -> None:
-    """Detach (the launcher returns at once, so nobody has to reap this process), then watch."""
-    from pytest_localstack.sharing.coordinator import WATCHDOG_FILE
-
-    child = os.fork()
-    if child > 0:
-        (run_dir / WATCHDOG_FILE).write_text(str(child))
-        os._exit(0)
-    os.setsid()
+    """Watch; the launcher started this process in a session of its own and does not wait."""
     watch(run_dir, run_id)
 
 
