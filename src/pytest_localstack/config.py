@@ -31,6 +31,7 @@ from pytest_localstack._options import (  # the table of options, re-exported
     SHARE_MODES,
     Option,
 )
+from pytest_localstack._redact import register as register_secrets
 from pytest_localstack.exceptions import ConfigurationError
 
 __all__ = [
@@ -81,6 +82,9 @@ class Settings:
     use_ssl: bool = False
 
     def __post_init__(self) -> None:
+        # Every process that knows the values hides them, also an xdist worker that did not
+        # start the emulator but shows its log lines in a failing test's report.
+        register_secrets(value for _, value in self.env)
         for option in OPTIONS:
             value = getattr(self, option.name)
             if option.choices and value not in option.choices:

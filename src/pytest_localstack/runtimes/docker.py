@@ -13,7 +13,6 @@ from typing import Any
 from pytest_localstack import _progress
 from pytest_localstack._processes import provably_gone
 from pytest_localstack._redact import redact
-from pytest_localstack._redact import register as register_secrets
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Emulator
 from pytest_localstack.exceptions import (
@@ -104,7 +103,6 @@ class DockerRuntime:
         labels: dict[str, str],
         on_spawn: Callable[[Endpoint], None] = ignore_spawn,
     ) -> Endpoint:
-        register_secrets(value for _, value in settings.env)
         client = self.client()
         sweep_orphans(client)
         image = settings.image_for_emulator

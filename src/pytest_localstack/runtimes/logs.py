@@ -12,6 +12,7 @@ import os
 import re
 import time
 
+from pytest_localstack._redact import redact
 from pytest_localstack.exceptions import LocalstackError
 from pytest_localstack.runtimes.base import Endpoint
 
@@ -50,5 +51,5 @@ def logs_since(endpoint: Endpoint, mark: LogMark, max_lines: int = 200) -> str:
             text = logs_since_time(endpoint, mark.time)
     except (OSError, LocalstackError) as error:
         text = f"(emulator logs unavailable: {error})"
-    lines = _ANSI_ESCAPE.sub("", text).splitlines()
+    lines = _ANSI_ESCAPE.sub("", redact(text)).splitlines()
     return "\n".join(lines[-max_lines:])

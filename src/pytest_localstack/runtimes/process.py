@@ -19,7 +19,6 @@ import psutil
 
 from pytest_localstack._processes import environment_has, find, processes_with, start_time
 from pytest_localstack._redact import redact
-from pytest_localstack._redact import register as register_secrets
 from pytest_localstack._state_dir import is_own_file, log_dir
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import MOTO, Emulator
@@ -95,7 +94,6 @@ class ProcessRuntime:
     ) -> Endpoint:
         self.ensure_available()
         emulator.check_settings(settings)
-        register_secrets(value for _, value in settings.env)
         port = free_port(wanted=settings.port)
         version = _moto_version()  # before the spawn: nothing may delay its record
         log_fd, log_name = tempfile.mkstemp(prefix=f"moto-{port}-", suffix=".log", dir=log_dir())
