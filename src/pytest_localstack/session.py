@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_localstack import config, plugin
 from pytest_localstack._deprecations import replace_deprecated_keywords
 from pytest_localstack._processes import owner_token
+from pytest_localstack._service_names import is_known_service, known_services
 from pytest_localstack.config import Settings
 from pytest_localstack.emulators import EMULATORS, Emulator
 from pytest_localstack.exceptions import (
@@ -53,14 +54,6 @@ def new_account_id() -> str:
     return str(10**11 + secrets.randbelow(9 * 10**11))
 
 
-@functools.cache
-def known_services() -> frozenset[str]:
-    """Every service name botocore knows: the list of valid names, never kept by hand."""
-    import botocore.session
-
-    return frozenset(botocore.session.Session().get_available_services())
-
-
 def normalize_services(services: ServicesArg, source: str = "services=") -> dict[str, int | None]:
     """Validate service names; a dict's ports are accepted for compatibility only.
 
@@ -76,7 +69,7 @@ def normalize_services(services: ServicesArg, source: str = "services=") -> dict
         )
     names = dict(services) if isinstance(services, Mapping) else dict.fromkeys(services)
     for name in names:
-        if name not in known_services():
+        if not is_known_service(name):
             raise ServiceError.unknown(str(name), known_services(), source=source)
     return names
 
@@ -241,7 +234,7 @@ class RunningSession:
         return self._address.url
 
     def _check_service(self, service_name: str) -> None:
-        if service_name not in known_services():
+        if not is_known_service(service_name):
             raise ServiceError.unknown(service_name, known_services())
 
     # -- identity ----------------------------------------------------------------------------

@@ -93,6 +93,14 @@ def test_known_services_come_from_botocore() -> None:
 
 
 @pytest.mark.parametrize(
+    "name", ["s3", "sqs", "dynamodbstreams", "s3control", "nosuchservice", "S3", "../s3", "s3/"]
+)
+def test_a_service_name_is_known_exactly_when_botocore_lists_it(name: str) -> None:
+    """The quick look into one service's data folder agrees with botocore's whole list."""
+    assert session.is_known_service(name) is (name in session.known_services())
+
+
+@pytest.mark.parametrize(
     ("services", "expected"),
     [
         (None, {}),

@@ -33,11 +33,6 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def answers(endpoint: Endpoint, runtimes: Runtimes) -> bool:
-    """Whether the emulator behind ``endpoint`` still runs and passes its readiness probe."""
-    if not endpoint.url or not runtimes[endpoint.engine].is_alive(endpoint):
-        return False
-    return EMULATORS[endpoint.emulator].probe(endpoint.url).ready
 
 
 class Registry:
@@ -105,7 +100,8 @@ class Registry:
             return None
         runtime = runtimes[endpoint.engine]
         if runtime.is_alive(endpoint):
-            if answers(endpoint, runtimes):
+            # Asked once: a warm start attaches after one liveness check and one probe.
+            if endpoint.url and EMULATORS[endpoint.emulator].probe(endpoint.url).ready:
                 return endpoint
             logger.warning("the emulator recorded in %s does not answer; starting a new one", path)
             return None
