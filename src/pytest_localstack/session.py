@@ -341,6 +341,7 @@ def _endpoint_from_hostname(hostname: str, use_ssl: bool) -> Endpoint:
     return Endpoint(url=f"{scheme}://{address}", emulator="", version="", engine="external")
 
 
+#: Settings -> an endpoint that answered its readiness probe (the coordinator's).
 EndpointProvider = Callable[[Settings], Endpoint]
 
 
@@ -420,9 +421,13 @@ class LocalstackSession(RunningSession):
         return self.settings.start_timeout
 
     def _acquire_endpoint(self, timeout: float) -> Endpoint:
+        """The provider's endpoint, or a new one; either answered its probe just now, so
+        :meth:`_wait_for_services` asks again only for named services."""
         settings = dataclasses.replace(self.settings, start_timeout=timeout)
         if self._endpoint_provider is not None:
-            return self._endpoint_provider(settings)
+            endpoint = self._endpoint_provider(settings)
+            _seen_ready.setdefault(endpoint.url, frozenset())
+            return endpoint
         labels = make_labels("standalone", owner_token())
         self._owned = launch(settings, labels, self._runtimes)
         # A session never stopped (or garbage collected) stops its emulator at interpreter
@@ -431,6 +436,7 @@ class LocalstackSession(RunningSession):
         self._stop_at_exit = weakref.finalize(
             self, runtime.stop, self._owned, self.settings.stop_timeout
         )
+        _seen_ready.setdefault(self._owned.url, frozenset())
         return self._owned
 
     def _release_endpoint(self, timeout: float | None) -> None:
