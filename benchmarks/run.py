@@ -5,6 +5,8 @@
 * time to first test: a one-test run, cold (the run starts its emulator) against the emulator's
   own start to ready, and warm (``--localstack-reuse`` attaches to the one the previous run
   left) against the floor: bare pytest on one trivial test, the plugin installed but unused;
+  and, to tell the plugin's share from the test's own, against bare pytest running the same
+  test's AWS work (``import boto3``, a client, one call) with an explicit endpoint, no fixture;
 * a suite of small AWS tests under ``-n 2``, ``-n 4`` (and ``-n 8`` in full mode): one shared
   emulator for the run against one emulator per worker (``--localstack-share=worker``, the
   original plugin's way), with the emulators' peak resident memory beside the time;
@@ -15,15 +17,21 @@
 Every timed pytest run is followed by an untimed wait until its emulators are gone, so that no
 run shares the machine with the previous run's teardown.
 
+The timed pytest runs write and use Python's bytecode caches, as on a developer's machine (an
+untimed run fills them first), also where ``PYTHONDONTWRITEBYTECODE`` is set;
+``--no-bytecode-cache`` times them without any (every run compiles pytest, botocore and the
+plugin from source).
+
 Every figure comes from this machine, this run; nothing is asserted. Usage::
 
-    python benchmarks/run.py [--quick] [--repeats N]
+    python benchmarks/run.py [--quick] [--repeats N] [--no-bytecode-cache]
         [--runtime process|docker-moto|docker-localstack ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -90,6 +98,22 @@ def test_first(localstack):
     boto3.client("sqs").list_queues()
 """
 
+#: ONE_TEST's own AWS work without the plugin: the endpoint and an identity given by hand.
+OWN_WORK_TEST = """
+import os
+
+import boto3
+
+def test_first():
+    boto3.client(
+        "sqs",
+        endpoint_url=os.environ["BENCH_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="123456789012",
+        aws_secret_access_key="test",
+    ).list_queues()
+"""
+
 SUITE = """
 import boto3, pytest
 
@@ -111,7 +135,9 @@ class Run:
     peak_memory: int
 
 
-def run_pytest(directory: Path, *args: str, memory: bool = False) -> Run:
+def run_pytest(
+    directory: Path, *args: str, memory: bool = False, extra_env: dict[str, str] | None = None
+) -> Run:
     """Wall time and output of one pytest run in a fresh interpreter.
 
     Afterwards (untimed) it waits until the run's emulators are gone; with ``memory``, the peak
@@ -122,6 +148,7 @@ def run_pytest(directory: Path, *args: str, memory: bool = False) -> Run:
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=directory,
+        env={**os.environ, **(extra_env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -146,22 +173,29 @@ def median(values: list[float]) -> float:
 
 
 def first_test(runtime: str, repeats: int, workdir: Path, own_ready: float) -> list[Row]:
-    """Cold and warm one-test runs, beside the emulator's own start and bare pytest."""
+    """Warm and cold one-test runs, beside bare pytest, the test's own work and the emulator's
+    own start. The warm runs go first: their untimed first run (which starts the emulator
+    that the others reuse) also fills the bytecode caches."""
     (workdir / "test_first.py").write_text(ONE_TEST)
-    bare_dir = workdir / "bare"
-    bare_dir.mkdir(exist_ok=True)
-    (bare_dir / "pytest.ini").write_text("[pytest]\n")
-    (bare_dir / "test_trivial.py").write_text(TRIVIAL_TEST)
+    # beside the working directory, not in it: its runs must not collect these tests
+    bare_dir, own_dir = workdir.parent / "bare", workdir.parent / "own"
+    for directory, test in ((bare_dir, TRIVIAL_TEST), (own_dir, OWN_WORK_TEST)):
+        directory.mkdir(exist_ok=True)
+        (directory / "pytest.ini").write_text("[pytest]\n")
+        (directory / "test_first.py").write_text(test)
     args = RUNTIMES[runtime]
-    cold = [run_pytest(workdir, *args).seconds for _ in range(repeats)]
     reuse_dir = workdir / "reuse"
     env_backup = os.environ.get("PYTEST_LOCALSTACK_REUSE_DIR")
     os.environ["PYTEST_LOCALSTACK_REUSE_DIR"] = str(reuse_dir)
-    warm, bare = [], []
+    warm, bare, own = [], [], []
     try:
         run_pytest(workdir, *args, "--localstack-reuse=true")  # leaves one running
-        for _ in range(repeats):  # side by side: the floor and the warm run alternate
+        endpoint = {"BENCH_ENDPOINT_URL": reused_endpoint_url(reuse_dir)}
+        run_pytest(bare_dir)
+        run_pytest(own_dir, extra_env=endpoint)
+        for _ in range(repeats):  # side by side: the floors and the warm run alternate
             bare.append(run_pytest(bare_dir).seconds)
+            own.append(run_pytest(own_dir, extra_env=endpoint).seconds)
             warm.append(run_pytest(workdir, *args, "--localstack-reuse=true").seconds)
         run_pytest(workdir, "--localstack-stop-reused", "--co")
     finally:
@@ -169,6 +203,7 @@ def first_test(runtime: str, repeats: int, workdir: Path, own_ready: float) -> l
             del os.environ["PYTEST_LOCALSTACK_REUSE_DIR"]
         else:
             os.environ["PYTEST_LOCALSTACK_REUSE_DIR"] = env_backup
+    cold = [run_pytest(workdir, *args).seconds for _ in range(repeats)]
     (workdir / "test_first.py").unlink()
     return [
         (
@@ -192,7 +227,23 @@ def first_test(runtime: str, repeats: int, workdir: Path, own_ready: float) -> l
             f"{median(warm) - median(bare):+.2f} s",
             "target <= +0.30 s",
         ),
+        (
+            f"warm first test vs its own AWS work without the plugin, {runtime}",
+            f"warm {median(warm):.2f} s",
+            f"own work {median(own):.2f} s",
+            f"{median(warm) - median(own):+.2f} s",
+            f"the plugin's share; the test's own: {median(own) - median(bare):+.2f} s over bare",
+        ),
     ]
+
+
+def reused_endpoint_url(reuse_dir: Path) -> str:
+    """The URL of the one emulator recorded in the reuse registry."""
+    records = sorted(reuse_dir.glob("*.json"))
+    if len(records) != 1:
+        raise SystemExit(f"expected one reused emulator in {reuse_dir}, found {len(records)}")
+    url: str = json.loads(records[0].read_text())["url"]
+    return url
 
 
 def start_to_ready(runtime: str, repeats: int) -> tuple[list[Row], float]:
@@ -317,27 +368,48 @@ def main(argv: list[str] | None = None) -> int:
         "--runtime", action="append", choices=sorted(RUNTIMES), help="default: process"
     )
     parser.add_argument("--repeats", type=int, help="repeats per figure (full mode: 5)")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="time pytest runs without bytecode caches (PYTHONDONTWRITEBYTECODE=1)",
+    )
+    parser.add_argument(
+        "--first-test-only",
+        action="store_true",
+        help="only the start-up rows: start to ready, cold and warm first test",
+    )
     options = parser.parse_args(argv)
+    if options.no_bytecode_cache:  # an empty cache directory, never written: no cache at all
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="pytest-localstack-bench-")
+    else:
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     runtimes = options.runtime or ["process"]
     repeats, tests, calls = (1, 20, 20) if options.quick else (5, 100, 200)
     repeats = options.repeats or repeats
     worker_counts = (2, 4) if options.quick else (2, 4, 8)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="pytest-localstack-bench-") as name:
-        workdir = Path(name)
+        workdir = Path(name) / "runs"
+        workdir.mkdir()
         (workdir / "pytest.ini").write_text("[pytest]\n")
         for runtime in runtimes:
             ready_rows, own_ready = start_to_ready(runtime, repeats)
             rows += ready_rows
             rows += first_test(runtime, repeats, workdir, own_ready)
-            for workers in worker_counts:
+            for workers in () if options.first_test_only else worker_counts:
                 rows += suite(runtime, workers, tests, max(1, repeats // 2), workdir)
-        rows += in_process(calls)
-        if "docker-localstack" in runtimes:
-            rows += in_process(calls, "docker-localstack")
+        if not options.first_test_only:
+            rows += in_process(calls)
+            if "docker-localstack" in runtimes:
+                rows += in_process(calls, "docker-localstack")
     python = platform.python_version()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {python}")
-    print(f"mode: {'quick' if options.quick else 'full'} (repeats {repeats}; medians)")
+    caches = "off" if options.no_bytecode_cache else "on"
+    print(
+        f"mode: {'quick' if options.quick else 'full'} (repeats {repeats}; medians; "
+        f"bytecode caches {caches})"
+    )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
