@@ -76,7 +76,9 @@ def assert_gone(records: list[dict[str, Any]], docker_client: Any = None) -> Non
     for handle in {r["handle"] for r in records}:
         while True:
             if records[0]["engine"] == "docker":
-                ids = [c.id for c in docker_client.containers.list(all=True)]
+                # the low-level list: containers.list() inspects each one, and fails on one
+                # that the watchdog removes meanwhile
+                ids = [c["Id"] for c in docker_client.api.containers(all=True)]
                 left = handle in ids
                 what = f"container {handle[:12]} was left behind"
             elif records[0]["engine"] == "process":
