@@ -157,7 +157,7 @@ test_cell() {
 }
 
 #: The distributions whose versions the lowest cell prints.
-LOWEST_SHOWN='^(pytest|pytest-xdist|pluggy|docker|requests|urllib3|botocore|boto3|filelock|moto|aiobotocore|aioboto3|sphinx|myst-parser|furo|awscli|anyio|pytest-timeout) '
+LOWEST_SHOWN='^(pytest|pytest-xdist|pluggy|docker|requests|urllib3|botocore|boto3|filelock|psutil|moto|aiobotocore|aioboto3|sphinx|myst-parser|furo|awscli|anyio|pytest-timeout) '
 
 cells=${TEST_CELLS:-lint wheel full py3.10 py3.11 py3.12 py3.13 lowest}
 start=$SECONDS
