@@ -100,7 +100,7 @@ class _ServiceChecks(dict[str, ServiceCheck]):
     """The table of checks; a service botocore knows but the table lacks gets a port check."""
 
     def __missing__(self, service_name: str) -> ServiceCheck:
-        from pytest_localstack.session import known_services
+        from pytest_localstack._service_names import known_services
 
         if service_name not in known_services():
             raise KeyError(service_name)
