@@ -26,6 +26,7 @@ Every figure comes from this machine, this run; nothing is asserted. Usage::
 
     python benchmarks/run.py [--quick] [--repeats N] [--no-bytecode-cache]
         [--runtime process|docker-moto|docker-localstack ...]
+        [--first-test-only | --per-test-only]
 """
 
 from __future__ import annotations
@@ -395,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the start-up rows: start to ready, cold and warm first test",
     )
+    parser.add_argument(
+        "--per-test-only",
+        action="store_true",
+        help="only the in-process rows (per-test isolation, patched client), no pytest runs",
+    )
     options = parser.parse_args(argv)
     if options.no_bytecode_cache:  # an empty cache directory, never written: no cache at all
         os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -410,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(name) / "runs"
         workdir.mkdir()
         (workdir / "pytest.ini").write_text("[pytest]\n")
-        for runtime in runtimes:
+        for runtime in [] if options.per_test_only else runtimes:
             ready_rows, own_ready = start_to_ready(runtime, repeats)
             rows += ready_rows
             rows += first_test(runtime, repeats, workdir, own_ready)

@@ -26,7 +26,9 @@ left to leak, so a refused connection is not a failure.
 
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -143,7 +145,6 @@ def _quick_list_buckets(session: RunningSession) -> list[str] | None:
     import botocore.auth
     import botocore.awsrequest
     import botocore.credentials
-    import botocore.httpsession
 
     try:
         request = botocore.awsrequest.AWSRequest(
@@ -153,13 +154,7 @@ def _quick_list_buckets(session: RunningSession) -> list[str] | None:
             session.access_key_id, session.secret_access_key
         )
         botocore.auth.S3SigV4Auth(credentials, "s3", session.region_name).add_auth(request)
-        http = botocore.httpsession.URLLib3Session(
-            proxies={}, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-        )
-        try:
-            response = http.send(request.prepare())
-        finally:
-            http.close()
+        response = _http_session(session.endpoint_url()).send(request.prepare())
         if response.status_code != 200:
             return None
         root = ElementTree.fromstring(response.content)
@@ -174,6 +169,35 @@ def _quick_list_buckets(session: RunningSession) -> list[str] | None:
     if any(_local(element.tag) == "ContinuationToken" for element in root.iter()):
         return None
     return names
+
+
+#: Most recently used last: the HTTP sessions of :func:`_http_session`, by emulator URL.
+_http_sessions: collections.OrderedDict[str, Any] = collections.OrderedDict()
+_http_sessions_lock = threading.Lock()
+#: Emulators whose connections are kept; the least recently used one beyond is closed.
+KEPT_HTTP_SESSIONS = 4
+
+
+def _http_session(endpoint_url: str) -> Any:
+    """One pooled HTTP session per emulator for the sweeps' ``ListBuckets``.
+
+    A new session per sweep would open a new connection per test, which costs as much again
+    as a third of the request. A connection the emulator closed meanwhile is replaced by
+    urllib3 when it is taken from the pool; a request that fails anyway falls back to the
+    client path, which lists again.
+    """
+    import botocore.httpsession
+
+    with _http_sessions_lock:
+        http = _http_sessions.pop(endpoint_url, None)
+        if http is None:
+            http = botocore.httpsession.URLLib3Session(
+                proxies={}, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+            )
+        _http_sessions[endpoint_url] = http
+        while len(_http_sessions) > KEPT_HTTP_SESSIONS:
+            _http_sessions.popitem(last=False)[1].close()
+    return http
 
 
 def _local(tag: str) -> str:
