@@ -13,8 +13,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -183,21 +183,15 @@ class Coordinator:
         a failure to launch is a :class:`StartupError`, recorded like a failed start, so that
         the run's later tests fail at once instead of each trying again."""
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                # Not a pipe: the watchdog outlives this process and would hold it open.
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # Ctrl-C in the terminal does not reach it
+            pid = spawn_detached(
+                [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id]
             )
-        except (OSError, subprocess.SubprocessError) as error:
+        except OSError as error:
             raise StartupError(
                 f"could not launch the run's watchdog ({sys.executable} -m {WATCHDOG_MODULE}): "
                 f"{error}; it stops the emulators if pytest is killed, so nothing was started"
             ) from None
-        _watchdogs.append(process)
-        write_atomically(self.run_dir / WATCHDOG_FILE, str(process.pid))
+        write_atomically(self.run_dir / WATCHDOG_FILE, str(pid))
 
     def failures(self) -> list[str]:
         """The messages of the emulator starts that failed in this run, by any process."""
@@ -251,9 +245,23 @@ class Coordinator:
         return stopped
 
 
-#: The watchdogs this process launched: kept, so that none is reported as a subprocess still
-#: running when its handle is collected; each outlives this process by design.
-_watchdogs: list[subprocess.Popen[bytes]] = []
+def spawn_detached(command: list[str]) -> int:
+    """Start ``command`` in a session of its own (Ctrl-C in the terminal does not reach it),
+    with its standard streams on the null device (a pipe of ours would be held open by a
+    process that outlives us); return its pid. Nothing waits for it: it outlives this process,
+    which leaves no handle behind to be reported as a subprocess still running."""
+    null = os.devnull
+    return os.posix_spawn(
+        command[0],
+        command,
+        os.environ,
+        setsid=True,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, null, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, null, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+    )
 
 
 def watchdog_alive(run_dir: Path) -> bool:

@@ -33,8 +33,6 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-
-
 class Registry:
     """Records of emulators by key in ``directory``: ``<key><suffix>`` and ``<key>.lock``.
 
