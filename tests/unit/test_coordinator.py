@@ -553,3 +553,27 @@ def test_concurrent_processes_start_exactly_one(run_dir: Path) -> None:
     assert len(starts.read_text().splitlines()) == 1
     state = json.loads((run_dir / f"{Settings().endpoint_key()}.endpoint.json").read_text())
     assert state["url"] in urls
+
+
+def test_one_watchdog_when_emulators_start_at_once(
+    run_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Early starts of emulators with different settings run in threads at the same time."""
+    launched: list[int] = []
+
+    def launch(self: Coordinator) -> int:
+        time.sleep(0.05)  # while the others arrive
+        launched.append(4242)
+        return 4242
+
+    monkeypatch.setattr(Coordinator, "_start_watchdog", launch)
+    coordinator = Coordinator(run_dir, "run1")
+    threads = [
+        threading.Thread(target=coordinator._ensure_watchdog, args=("process",)) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert launched == [4242]
+    assert (run_dir / "watchdog.pid").read_text() == "4242"

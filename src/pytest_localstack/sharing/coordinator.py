@@ -173,17 +173,31 @@ class Coordinator:
     def _ensure_watchdog(self, engine: str) -> None:
         """Start the run's watchdog once: it stops the run's emulators if the owner is killed.
 
-        Not for an external emulator: there is nothing of ours to clean up after it.
+        Not for an external emulator: there is nothing of ours to clean up after it. Emulators
+        of different settings start at the same time (threads, xdist workers): the first to
+        create the watchdog's pid file launches it, the others find it there.
         """
-        if engine != "external" and not (self.run_dir / WATCHDOG_FILE).exists():
-            self._start_watchdog()
-
-    def _start_watchdog(self) -> None:
-        """Launch the watchdog without waiting for it (its start-up overlaps the emulator's);
-        a failure to launch is a :class:`StartupError`, recorded like a failed start, so that
-        the run's later tests fail at once instead of each trying again."""
+        if engine == "external":
+            return
         try:
-            pid = spawn_detached(
+            descriptor = os.open(
+                self.run_dir / WATCHDOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+            )
+        except FileExistsError:
+            return
+        with open(descriptor, "w") as pid_file:
+            try:
+                pid_file.write(str(self._start_watchdog()))
+            except BaseException:
+                (self.run_dir / WATCHDOG_FILE).unlink(missing_ok=True)  # the next start tries
+                raise
+
+    def _start_watchdog(self) -> int:
+        """Launch the watchdog without waiting for it (its start-up overlaps the emulator's);
+        return its pid. A failure to launch is a :class:`StartupError`, recorded like a failed
+        start, so that the run's later tests fail at once instead of each trying again."""
+        try:
+            return spawn_detached(
                 [sys.executable, "-m", WATCHDOG_MODULE, str(self.run_dir), self.run_id]
             )
         except OSError as error:
@@ -191,7 +205,6 @@ class Coordinator:
                 f"could not launch the run's watchdog ({sys.executable} -m {WATCHDOG_MODULE}): "
                 f"{error}; it stops the emulators if pytest is killed, so nothing was started"
             ) from None
-        write_atomically(self.run_dir / WATCHDOG_FILE, str(pid))
 
     def failures(self) -> list[str]:
         """The messages of the emulator starts that failed in this run, by any process."""
