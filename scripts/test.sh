@@ -166,7 +166,7 @@ for cell in $cells; do
     case $cell in
     lint)
         log "lint: ruff check, ruff format --check, mypy --strict"
-        uv pip install --python .venv/bin/python -q ruff mypy
+        uv pip install --python .venv/bin/python -q ruff mypy types-psutil
         set +e
         {
             .venv/bin/ruff check src tests examples benchmarks docs noxfile.py \
