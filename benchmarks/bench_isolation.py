@@ -114,12 +114,7 @@ def fresh_fixture_test(base: LocalstackSession) -> Callable[[], None]:
     import boto3
 
     def test() -> None:
-        session = LocalstackSession(
-            services=base.services,
-            settings=base.settings,
-            endpoint_provider=lambda settings: base.endpoint,
-        )
-        session.start()
+        session = fresh_session(base)
         try:
             with session.botocore.patch_botocore():
                 boto3.client("sqs").list_queues()
@@ -127,6 +122,17 @@ def fresh_fixture_test(base: LocalstackSession) -> Callable[[], None]:
             session.stop()
 
     return test
+
+
+def fresh_session(base: LocalstackSession) -> LocalstackSession:
+    """A started session with a fresh account in ``base``'s emulator, as the fixture makes it."""
+    session = LocalstackSession(
+        services=base.services,
+        settings=base.settings,
+        endpoint_provider=lambda settings: base.endpoint,
+    )
+    session.start()
+    return session
 
 
 def reused_fixture_test() -> Callable[[], None]:

@@ -9,9 +9,12 @@
   test's AWS work (``import boto3``, a client, one call) with an explicit endpoint, no fixture;
 * a suite of small AWS tests under ``-n 2``, ``-n 4`` (and ``-n 8`` in full mode): one shared
   emulator for the run against one emulator per worker (``--localstack-share=worker``, the
-  original plugin's way), with the emulators' peak resident memory beside the time;
+  original plugin's way), with the emulators' peak resident memory beside the time, and what
+  sharing saves beside bare pytest on as many trivial tests with as many workers;
 * per-test isolation: a fresh account per test (as the ``localstack`` fixture makes it, with
-  its clean slate) against one reused session, and the same through the session API;
+  its clean slate) against one reused session, the round trips to the emulator in that
+  difference (the clean slate's ``ListBuckets``; on moto the ``AssumeRole`` that gives child
+  processes the account), and the same through the session API;
 * patched against unpatched: creating a boto3 client and one SQS call.
 
 Every timed pytest run is followed by an untimed wait until its emulators are gone, so that no
@@ -55,11 +58,14 @@ from bench_emulators import MemorySampler, megabytes, own_start_to_ready, wait_u
 from bench_isolation import (
     fresh_fixture_test,
     fresh_identity_test,
+    fresh_session,
     reused_fixture_test,
     reused_session_test,
     time_tests,
 )
 
+from pytest_localstack import clean_slate
+from pytest_localstack.contrib import environment
 from pytest_localstack.session import LocalstackSession
 
 RUNTIMES = {
@@ -124,6 +130,14 @@ def test_small(localstack, n):
     sqs = boto3.client("sqs")
     sqs.create_queue(QueueName=f"q{{n}}")
     assert len(sqs.list_queues()["QueueUrls"]) == 1
+"""
+
+TRIVIAL_SUITE = """
+import pytest
+
+@pytest.mark.parametrize("n", range({count}))
+def test_small(n):
+    assert True
 """
 
 #: what, A, B, ratio (or difference), note
@@ -297,9 +311,15 @@ def start_to_ready(runtime: str, repeats: int) -> tuple[list[Row], float]:
 
 
 def suite(runtime: str, workers: int, tests: int, repeats: int, workdir: Path) -> list[Row]:
+    """The suite with one shared emulator, with one per worker, and, as the floor, bare pytest
+    on as many trivial tests with as many workers (beside the working directory)."""
     (workdir / "test_suite.py").write_text(SUITE.format(count=tests))
+    bare_dir = workdir.parent / "bare-suite"
+    bare_dir.mkdir(exist_ok=True)
+    (bare_dir / "pytest.ini").write_text("[pytest]\n")
+    (bare_dir / "test_suite.py").write_text(TRIVIAL_SUITE.format(count=tests))
     args = [*RUNTIMES[runtime], "-n", str(workers)]
-    times: dict[str, list[float]] = {"shared": [], "worker": []}
+    times: dict[str, list[float]] = {"shared": [], "worker": [], "bare": []}
     memory: dict[str, list[int]] = {"shared": [], "worker": []}
     starts = {}
     for _ in range(repeats):
@@ -308,8 +328,9 @@ def suite(runtime: str, workers: int, tests: int, repeats: int, workdir: Path) -
             times[mode].append(run.seconds)
             memory[mode].append(run.peak_memory)
             starts[mode] = emulators_started(run.output)
+        times["bare"].append(run_pytest(bare_dir, "-n", str(workers)).seconds)
     (workdir / "test_suite.py").unlink()
-    shared, per_worker = median(times["shared"]), median(times["worker"])
+    shared, per_worker, bare = (median(times[mode]) for mode in ("shared", "worker", "bare"))
     return [
         (
             f"{tests} tests -n {workers}, {runtime}",
@@ -317,7 +338,14 @@ def suite(runtime: str, workers: int, tests: int, repeats: int, workdir: Path) -
             f"per worker {per_worker:.2f} s ({starts['worker']} starts)",
             f"{per_worker / shared:.2f}x",
             f"memory {megabytes(max(memory['shared']))} / {megabytes(max(memory['worker']))}",
-        )
+        ),
+        (
+            f"  sharing saves, against bare pytest -n {workers} on {tests} trivial tests",
+            f"saved {per_worker - shared:.2f} s",
+            f"bare {bare:.2f} s",
+            f"{per_worker - shared - bare:+.2f} s",
+            "2x needs shared <= saved; shared cannot beat bare, so not below zero",
+        ),
     ]
 
 
@@ -333,8 +361,12 @@ def in_process(tests: int, runtime: str = "process") -> list[Row]:
         unpatched = time_tests("unpatched", _explicit_client_call(session), tests)
         with session.botocore.patch_botocore():
             patched = time_tests("patched", _default_client_call, tests)
+        sweep = time_tests("sweep", _sweep_round_trip(session), tests)
+        child = time_tests("child", _child_credentials_round_trip(session), tests)
     finally:
         session.stop()
+    extra = fixture.median_ms - kept.median_ms
+    trips = sweep.median_ms + (child.median_ms if session.request_headers else 0.0)
     return [
         (
             f"per test: fresh account + clean slate vs reused session ({tests}), {runtime}",
@@ -342,6 +374,16 @@ def in_process(tests: int, runtime: str = "process") -> list[Row]:
             f"reused {kept.median_ms:.1f} ms",
             f"{fixture.median_ms - kept.median_ms:+.1f} ms",
             "target <= +3 ms",
+        ),
+        (
+            f"  of that, round trips to the emulator ({tests}), {runtime}",
+            f"clean slate {sweep.median_ms:.1f} ms",
+            f"child credentials {child.median_ms:.1f} ms"
+            if session.request_headers
+            else "child credentials none",
+            f"{trips:+.1f} ms",
+            f"the rest {extra - trips:+.1f} ms (this process, and the emulator's first use "
+            "of a new account)",
         ),
         (
             f"per-test identity, session API ({tests}), {runtime}",
@@ -363,6 +405,25 @@ def in_process(tests: int, runtime: str = "process") -> list[Row]:
 def _default_client_call() -> None:
     """What user code does: a client from boto3's default session, redirected by the patch."""
     boto3.client("sqs").list_queues()
+
+
+def _sweep_round_trip(base: LocalstackSession) -> Callable[[], None]:
+    """The clean slate of a fresh account that made nothing: its one ``ListBuckets`` request."""
+
+    def test() -> None:
+        if clean_slate._quick_list_buckets(fresh_session(base)) != []:
+            raise SystemExit("the clean slate's ListBuckets failed")
+
+    return test
+
+
+def _child_credentials_round_trip(base: LocalstackSession) -> Callable[[], None]:
+    """What child processes need of a fresh account: on moto, one ``AssumeRole`` request."""
+
+    def test() -> None:
+        environment.child_identity(fresh_session(base))
+
+    return test
 
 
 def _explicit_client_call(session: LocalstackSession) -> Callable[[], None]:

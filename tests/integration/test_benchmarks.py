@@ -33,6 +33,8 @@ def test_benchmark_suite_quick_mode() -> None:
         "20 tests -n 4",
         "per test: fresh account + clean slate vs reused session",
         "per-test identity",
+        "  sharing saves, against bare pytest -n 4",
+        "  of that, round trips to the emulator",
     ):
         assert any(row.startswith(label) for row in rows), (label, result.stdout)
     assert re.search(r"shared .* \(1 start\) +per worker .* \(4 starts\)", result.stdout)
