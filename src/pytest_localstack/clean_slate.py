@@ -26,13 +26,13 @@ left to leak, so a refused connection is not a failure.
 
 from __future__ import annotations
 
-import collections
 import logging
-import threading
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from pytest_localstack import _signed_request
+from pytest_localstack._signed_request import CONNECT_TIMEOUT, READ_TIMEOUT
 from pytest_localstack.hookspecs import pytest_localstack_hookimpl
 from pytest_localstack.resources import CleanupFailure, ResourceCleanupWarning
 
@@ -45,9 +45,6 @@ logger = logging.getLogger(__name__)
 
 #: Keys per ``DeleteObjects`` call: the S3 limit.
 DELETE_BATCH = 1000
-#: Seconds to connect and to wait for an answer while sweeping: a stop never hangs for long.
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 30.0
 
 #: ``ListBuckets`` answers of an emulator that does not serve S3 (LocalStack with ``SERVICES``
 #: that leave it out answers 501): no S3, no buckets to remove.
@@ -140,68 +137,20 @@ def _quick_list_buckets(session: RunningSession) -> list[str] | None:
     is not a plain first page (an error, a second page, anything unexpected): the client path
     then lists again and reports errors properly.
     """
-    import xml.etree.ElementTree as ElementTree
-
-    import botocore.auth
-    import botocore.awsrequest
-    import botocore.credentials
-
     try:
-        request = botocore.awsrequest.AWSRequest(
-            method="GET", url=session.endpoint_url("s3") + "/", headers=session.request_headers
+        status, root = _signed_request.send(
+            session.endpoint_url("s3"),
+            service="s3",
+            region=session.region_name,
+            credentials=(session.access_key_id, session.secret_access_key),
+            headers=session.request_headers,
         )
-        credentials = botocore.credentials.Credentials(
-            session.access_key_id, session.secret_access_key
-        )
-        botocore.auth.S3SigV4Auth(credentials, "s3", session.region_name).add_auth(request)
-        response = _http_session(session.endpoint_url()).send(request.prepare())
-        if response.status_code != 200:
-            return None
-        root = ElementTree.fromstring(response.content)
     except Exception:
         logger.debug("%r: quick ListBuckets failed", session, exc_info=True)
         return None
-    names = [
-        element.text or ""
-        for element in root.iter()
-        if _local(element.tag) == "Name" and element.text
-    ]
-    if any(_local(element.tag) == "ContinuationToken" for element in root.iter()):
+    if status != 200 or root is None or _signed_request.texts(root, "ContinuationToken"):
         return None
-    return names
-
-
-#: Most recently used last: the HTTP sessions of :func:`_http_session`, by emulator URL.
-_http_sessions: collections.OrderedDict[str, Any] = collections.OrderedDict()
-_http_sessions_lock = threading.Lock()
-#: Emulators whose connections are kept; the least recently used one beyond is closed.
-KEPT_HTTP_SESSIONS = 4
-
-
-def _http_session(endpoint_url: str) -> Any:
-    """One pooled HTTP session per emulator for the sweeps' ``ListBuckets``.
-
-    A new session per sweep would open a new connection per test, which costs as much again
-    as a third of the request. A connection the emulator closed meanwhile is replaced by
-    urllib3 when it is taken from the pool; a request that fails anyway falls back to the
-    client path, which lists again.
-    """
-    import botocore.httpsession
-
-    with _http_sessions_lock:
-        http = _http_sessions.pop(endpoint_url, None)
-        if http is None:
-            http = botocore.httpsession.URLLib3Session(
-                proxies={}, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-            )
-        _http_sessions[endpoint_url] = http
-        while len(_http_sessions) > KEPT_HTTP_SESSIONS:
-            _http_sessions.popitem(last=False)[1].close()
-    return http
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return _signed_request.texts(root, "Name")
 
 
 def _bucket_names(s3: Any) -> Iterator[str]:

@@ -176,8 +176,9 @@ def _invalid(name: str, value: Any, hint: str) -> ConfigurationError:
 
 
 @functools.cache
-def _known_region_patterns() -> list[re.Pattern[str]]:
-    """The region patterns of botocore's partitions, read without importing botocore.
+def _partitions() -> list[tuple[str, re.Pattern[str], frozenset[str]]]:
+    """botocore's partitions (id, region pattern, named regions), read without importing
+    botocore.
 
     ``partitions.json`` is a few KB; botocore's loader would first import half of botocore and
     then parse the 1 MB ``endpoints.json``, on every pytest start.
@@ -189,15 +190,34 @@ def _known_region_patterns() -> list[re.Pattern[str]]:
     for name in ("partitions.json", "endpoints.json"):  # endpoints.json: botocore < 1.33
         for data_dir in data_dirs:
             if (data_dir / name).is_file():
-                partitions = json.loads((data_dir / name).read_text())["partitions"]
-                return [re.compile(partition["regionRegex"]) for partition in partitions]
-    return [re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$")]  # no botocore: the usual shape
+                return [
+                    (
+                        partition.get("id") or partition.get("partition", "aws"),
+                        re.compile(partition["regionRegex"]),
+                        frozenset(partition.get("regions", ())),
+                    )
+                    for partition in json.loads((data_dir / name).read_text())["partitions"]
+                ]
+    return [("aws", re.compile(r"^[a-z]{2,}(-[a-z]+)+-\d+$"), frozenset())]  # the usual shape
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of ``region`` (``aws``, ``aws-cn``, ...), for ARNs; ``aws`` if none
+    matches."""
+    partitions = _partitions()
+    for partition, _, regions in partitions:
+        if region in regions:
+            return partition
+    for partition, pattern, _ in partitions:
+        if pattern.match(region):
+            return partition
+    return "aws"
 
 
 def validate_region(region: str, source: str = "--localstack-region") -> None:
     """Fail for a region name that matches no AWS partition (a typo like ``us-east1``)."""
     if not isinstance(region, str) or not any(
-        pattern.match(region) for pattern in _known_region_patterns()
+        pattern.match(region) for _, pattern, _ in _partitions()
     ):
         raise ConfigurationError(
             f"invalid value {region!r}",

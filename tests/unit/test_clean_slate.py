@@ -279,38 +279,3 @@ def test_the_sweep_runs_after_the_resource_factories_cleanup() -> None:
     assert order.index("pytest_localstack.clean_slate") < order.index(
         "pytest_localstack.resources._hooks"
     )
-
-
-def test_quick_listings_share_one_http_session_per_emulator(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import botocore.httpsession
-
-    closed: list[str] = []
-
-    class FakeHTTPSession:
-        def __init__(self, **kwargs: object) -> None:
-            self.kwargs = kwargs
-
-        def close(self) -> None:
-            closed.append(urls[id(self)])
-
-    monkeypatch.setattr(botocore.httpsession, "URLLib3Session", FakeHTTPSession)
-    monkeypatch.setattr(clean_slate, "_http_sessions", type(clean_slate._http_sessions)())
-    urls: dict[int, str] = {}
-
-    def get(url: str) -> object:
-        http = clean_slate._http_session(url)
-        urls[id(http)] = url
-        return http
-
-    first = get("http://127.0.0.1:1")
-    assert get("http://127.0.0.1:1") is first
-    assert first.kwargs == {  # type: ignore[attr-defined]
-        "proxies": {},
-        "timeout": (clean_slate.CONNECT_TIMEOUT, clean_slate.READ_TIMEOUT),
-    }
-    for port in range(2, 2 + clean_slate.KEPT_HTTP_SESSIONS):
-        get(f"http://127.0.0.1:{port}")
-    assert closed == ["http://127.0.0.1:1"]  # the least recently used one, closed
-    assert get("http://127.0.0.1:1") is not first

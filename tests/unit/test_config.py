@@ -629,3 +629,18 @@ def test_region_check_reads_botocore_partitions_without_importing_botocore() -> 
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("us-east-1", "aws"),
+        ("eu-west-1", "aws"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("us-isob-east-1", "aws-iso-b"),
+    ],
+)
+def test_partition_of_a_region(region: str, partition: str) -> None:
+    """For ARNs the plugin writes itself (the role whose credentials child processes get)."""
+    assert config.partition_of(region) == partition

@@ -59,6 +59,6 @@ def new_botocore_session(**kwargs: Any) -> botocore.session.Session:
 
 def plain_client(service_name: str, session_vars: dict[str, Any], **kwargs: Any) -> Any:
     """A client exactly as given, never redirected by an active patch (for the package's own
-    calls: warming services up, issuing credentials for child processes)."""
+    calls, such as warming services up)."""
     session = new_botocore_session(session_vars=session_vars)
     return _ORIGINAL_CREATE_CLIENT(session, service_name, **kwargs)
