@@ -14,7 +14,8 @@
 * per-test isolation: a fresh account per test (as the ``localstack`` fixture makes it, with
   its clean slate) against one reused session, the round trips to the emulator in that
   difference (the clean slate's ``ListBuckets``; on moto the ``AssumeRole`` that gives child
-  processes the account), and the same through the session API;
+  processes the account), and the same through the session API; timed in turns of 20 runs of
+  each kind, so that a machine that gets busier or quieter changes every figure alike;
 * patched against unpatched: creating a boto3 client and one SQS call.
 
 Every timed pytest run is followed by an untimed wait until its emulators are gone, so that no
@@ -35,6 +36,7 @@ Every figure comes from this machine, this run; nothing is asserted. Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -46,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_emulators import MemorySampler, megabytes, own_start_to_ready, wait_until_gone
 from bench_isolation import (
+    Timing,
     fresh_fixture_test,
     fresh_identity_test,
     fresh_session,
@@ -352,19 +356,27 @@ def suite(runtime: str, workers: int, tests: int, repeats: int, workdir: Path) -
 def in_process(tests: int, runtime: str = "process") -> list[Row]:
     session = LocalstackSession(services=["sqs"], **SESSION_SETTINGS[runtime])
     session.start()
+    patched_block = session.botocore.patch_botocore
     try:
-        fresh = time_tests("fresh", fresh_identity_test(session), tests)
-        reused = time_tests("reused", reused_session_test(session), tests)
-        fixture = time_tests("fixture", fresh_fixture_test(session), tests)
-        with session.botocore.patch_botocore():
-            kept = time_tests("kept", reused_fixture_test(), tests)
-        unpatched = time_tests("unpatched", _explicit_client_call(session), tests)
-        with session.botocore.patch_botocore():
-            patched = time_tests("patched", _default_client_call, tests)
-        sweep = time_tests("sweep", _sweep_round_trip(session), tests)
-        child = time_tests("child", _child_credentials_round_trip(session), tests)
+        timings = time_in_turns(
+            {
+                "fresh": (fresh_identity_test(session), contextlib.nullcontext),
+                "reused": (reused_session_test(session), contextlib.nullcontext),
+                "fixture": (fresh_fixture_test(session), contextlib.nullcontext),
+                "kept": (reused_fixture_test(), patched_block),
+                "unpatched": (_explicit_client_call(session), contextlib.nullcontext),
+                "patched": (_default_client_call, patched_block),
+                "sweep": (_sweep_round_trip(session), contextlib.nullcontext),
+                "child": (_child_credentials_round_trip(session), contextlib.nullcontext),
+            },
+            tests,
+        )
     finally:
         session.stop()
+    fresh, reused, fixture, kept = (timings[k] for k in ("fresh", "reused", "fixture", "kept"))
+    unpatched, patched, sweep, child = (
+        timings[k] for k in ("unpatched", "patched", "sweep", "child")
+    )
     extra = fixture.median_ms - kept.median_ms
     trips = sweep.median_ms + (child.median_ms if session.request_headers else 0.0)
     return [
@@ -400,6 +412,22 @@ def in_process(tests: int, runtime: str = "process") -> list[Row]:
             "",
         ),
     ]
+
+
+def time_in_turns(
+    tests: dict[str, tuple[Callable[[], None], Callable[[], AbstractContextManager[Any]]]],
+    count: int,
+    block: int = 20,
+) -> dict[str, Timing]:
+    """Time each test ``count`` times, in turns of ``block`` runs each (inside its context, such
+    as a patch kept for the whole block), so that a machine that gets busier or quieter during
+    the run changes every figure alike; the first runs of each block are not timed."""
+    timings = {name: Timing(name, []) for name in tests}
+    for _ in range(max(1, count // block)):
+        for name, (test, context) in tests.items():
+            with context():
+                timings[name].samples += time_tests(name, test, block, warmup=2).samples
+    return timings
 
 
 def _default_client_call() -> None:
@@ -469,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     runtimes = options.runtime or ["process"]
-    repeats, tests, calls = (1, 20, 20) if options.quick else (5, 100, 200)
+    repeats, tests, calls = (1, 20, 20) if options.quick else (5, 100, 400)
     repeats = options.repeats or repeats
     worker_counts = (2, 4) if options.quick else (2, 4, 8)
     rows: list[Row] = []
