@@ -11,7 +11,8 @@ So when a session stops (the ``session_stopping`` hook, any scope, also after a 
 every bucket of its account is emptied (objects, all versions and delete markers, unfinished
 multipart uploads) and deleted. ``ListBuckets`` is per account and lists every region on
 LocalStack and moto, so the account's own listing is exactly what the session made; a session
-with nothing costs one ``ListBuckets`` call.
+with nothing costs one ``ListBuckets`` call. On LocalStack before anyone used S3, it costs a
+health request instead: no account has a bucket then, and listing would load S3 for nothing.
 
 Only accounts that the session picked itself (a fresh random one) are swept. An account given
 explicitly (``account_id=...``) may hold someone else's data and is left alone.
@@ -67,6 +68,8 @@ def sweep(session: RunningSession) -> list[CleanupFailure]:
     """
     import botocore.exceptions
 
+    if _holds_no_buckets(session):
+        return []
     names = _quick_list_buckets(session)
     if names == []:
         return []
@@ -128,6 +131,15 @@ def _client(session: RunningSession) -> Any:
         retries={"mode": "standard", "max_attempts": 2},
     )
     return session.botocore.client("s3", config=config)
+
+
+def _holds_no_buckets(session: RunningSession) -> bool:
+    """Whether the emulator says that no account has a bucket (LocalStack before S3 loads)."""
+    try:
+        return session.emulator.holds_no_buckets(session.endpoint.url)
+    except Exception:
+        logger.debug("%r: could not ask whether S3 holds anything", session, exc_info=True)
+        return False
 
 
 def _quick_list_buckets(session: RunningSession) -> list[str] | None:

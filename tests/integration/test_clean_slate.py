@@ -19,7 +19,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 
-from pytest_localstack import clean_slate
+from pytest_localstack import _http, clean_slate
 from pytest_localstack.session import LocalstackSession, RunningSession
 from tests.integration.conftest import engine_cli_args
 from tests.integration.test_classic_api import README_EXAMPLE
@@ -266,6 +266,33 @@ def test_the_quick_listing_acts_in_the_sessions_account(aws: LocalstackSession) 
         mine.stop()
         other.stop()
     assert clean_slate._quick_list_buckets(mine) == [], "the stop swept it"
+
+
+@pytest.mark.emulators("localstack")
+def test_the_clean_slate_does_not_load_s3_before_anyone_used_it(engine: dict[str, Any]) -> None:
+    """LocalStack loads S3 on its first request (0.4 s on a fresh container): a clean slate
+    asks its health instead while S3 is not loaded, and lists buckets once it is."""
+
+    def s3_state(session: LocalstackSession) -> str:
+        status, body, _ = _http.get(session.endpoint.url + "/_localstack/health")
+        assert status == 200
+        state: str = json.loads(body)["services"]["s3"]
+        return state
+
+    own = LocalstackSession(**engine)  # a fresh emulator: the module's may have loaded S3
+    own.start()
+    try:
+        quiet = own.new_identity()
+        quiet.boto3.client("sqs").list_queues()
+        quiet.stop()
+        assert s3_state(own) == "available", "the clean slate loaded S3"
+        maker = own.new_identity()
+        s3_client(maker).create_bucket(Bucket=f"loaded-{maker.account_id}")
+        maker.stop()
+        assert s3_state(own) == "running"
+        assert clean_slate._quick_list_buckets(maker) == [], "the stop swept it"
+    finally:
+        own.stop()
 
 
 # -- what the clean slate does not cover: reach across accounts, per emulator ----------------

@@ -298,3 +298,36 @@ def test_detect_something_else_listening(server: FakeEmulatorServer) -> None:
     with pytest.raises(EndpointUnreachableError, match=f"no LocalStack or moto .* {server.url} "):
         emulators.detect(server.url)
     assert server.requests == ["/_localstack/health", "/moto-api/"]
+
+
+# -- whether a clean slate needs to list buckets -----------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["available", "disabled"])
+def test_localstack_without_s3_loaded_holds_no_buckets(
+    server: FakeEmulatorServer, state: str
+) -> None:
+    server.localstack_health({"s3": state, "sqs": "running"})
+    assert LOCALSTACK.holds_no_buckets(server.url) is True
+    assert LOCALSTACK.holds_no_buckets(server.url) is True  # asked again: not loaded yet
+    assert server.requests == ["/_localstack/health"] * 2
+
+
+def test_localstack_with_s3_loaded_is_asked_once(server: FakeEmulatorServer) -> None:
+    server.localstack_health({"s3": "running"})
+    assert LOCALSTACK.holds_no_buckets(server.url) is False
+    server.localstack_health({"s3": "available"})  # cannot happen: S3 stays loaded
+    assert LOCALSTACK.holds_no_buckets(server.url) is False
+    assert server.requests == ["/_localstack/health"]
+
+
+@pytest.mark.parametrize(
+    "route", [(503, b"{}", {}), (200, b'{"status": "ok"}', {}), (200, b'["s3"]', {})]
+)
+def test_unsure_means_list_them(server: FakeEmulatorServer, route: Route) -> None:
+    server.routes["/_localstack/health"] = route
+    assert LOCALSTACK.holds_no_buckets(server.url) is False
+    server.localstack_health({"s3": "available"})  # an unsure answer is not remembered
+    assert LOCALSTACK.holds_no_buckets(server.url) is True
+    assert LOCALSTACK.holds_no_buckets("http://127.0.0.1:1") is False  # refused
+    assert MOTO.holds_no_buckets(server.url) is False
