@@ -33,11 +33,10 @@ def send(
     region: str,
     credentials: tuple[str, str],
     headers: Mapping[str, str],
-    path: str = "/",
     form: Mapping[str, str] | None = None,
 ) -> tuple[int, ElementTree.Element | None]:
-    """GET ``path`` (or POST ``form``, URL-encoded) signed with SigV4; return the status and
-    the parsed XML answer (``None`` if the body is not XML).
+    """GET the emulator's ``/`` (or POST ``form`` to it, URL-encoded) signed with SigV4; return
+    the status and the parsed XML answer (``None`` if the body is not XML).
 
     Raises what the connection raises (refused, timed out).
     """
@@ -54,7 +53,7 @@ def send(
         request_headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
     request = botocore.awsrequest.AWSRequest(
         method="GET" if form is None else "POST",
-        url=endpoint_url.rstrip("/") + path,
+        url=endpoint_url.rstrip("/") + "/",
         headers=request_headers,
         data=data,
     )

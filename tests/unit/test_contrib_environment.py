@@ -8,11 +8,14 @@ credentials, profiles and endpoint overrides are in the environment throughout.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import logging
 import os
 import subprocess
 import sys
+import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ from pytest_localstack.exceptions import ConfigurationError
 from pytest_localstack.runtimes import Endpoint
 from pytest_localstack.session import RunningSession
 from tests.conftest import REAL_KEY, use_real_looking_aws_files
-from tests.servers import DEAD_PROXY, set_proxies
+from tests.servers import DEAD_PROXY, serving, set_proxies
 
 
 @pytest.fixture(autouse=True)
@@ -250,6 +253,61 @@ def test_moto_falls_back_to_the_sessions_key_and_says_so(
         assert os.environ["AWS_ACCESS_KEY_ID"] == "111122223333"
         assert "AWS_SESSION_TOKEN" not in os.environ
     assert "default account" in caplog.text
+
+
+ASSUMED = (
+    '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+    "<Credentials><AccessKeyId>ASIAFAKE</AccessKeyId><SecretAccessKey>s3cret</SecretAccessKey>"
+    "<SessionToken>tok</SessionToken></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+)
+
+
+class FakeSTS:
+    """An HTTP server on 127.0.0.1 that answers every POST with one canned response."""
+
+    def __init__(self, status: int, body: str) -> None:
+        self.requests: list[tuple[dict[str, str], dict[str, list[str]]]] = []
+        requests = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                form = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                requests.append((dict(self.headers.items()), urllib.parse.parse_qs(form)))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+
+def test_moto_child_credentials_come_from_one_assume_role_in_the_account() -> None:
+    with serving(FakeSTS(200, ASSUMED)) as sts:
+        session = make_session("moto", port=sts.port, account_id="111122223333")
+        identity = environment._assumed_role_identity(session)
+    assert identity == environment.ChildIdentity("ASIAFAKE", "s3cret", "tok", "111122223333")
+    ((headers, form),) = sts.requests
+    assert headers["x-moto-account-id"] == "111122223333"
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=test/")
+    assert form["Action"] == ["AssumeRole"]
+    role = f"arn:aws:iam::111122223333:role/{environment.CHILD_ROLE_NAME}"
+    assert form["RoleArn"] == [role]
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(403, "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>"), (200, "")],
+)
+def test_an_assume_role_without_credentials_fails(status: int, body: str) -> None:
+    with serving(FakeSTS(status, body)) as sts:
+        session = make_session("moto", port=sts.port, account_id="111122223333")
+        with pytest.raises(RuntimeError, match=f"AssumeRole answered HTTP {status}"):
+            environment._assumed_role_identity(session)
 
 
 # -- on by default, and how to turn it off ----------------------------------------------------

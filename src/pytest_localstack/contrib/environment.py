@@ -151,7 +151,7 @@ def child_identity(session: RunningSession) -> ChildIdentity:
 def _assumed_role_identity(session: RunningSession) -> ChildIdentity:
     """``sts:AssumeRole`` in the session's account, as one signed request (an STS client would
     load STS's service model first, most of what a warm first test on moto paid the plugin)."""
-    role = f"arn:{partition_of(session.region_name)}:iam::{session.account_id}:role/"
+    partition = partition_of(session.region_name)
     status, root = _signed_request.send(
         session.endpoint_url("sts"),
         service="sts",
@@ -161,23 +161,19 @@ def _assumed_role_identity(session: RunningSession) -> ChildIdentity:
         form={
             "Action": "AssumeRole",
             "Version": "2011-06-15",
-            "RoleArn": role + CHILD_ROLE_NAME,
+            "RoleArn": f"arn:{partition}:iam::{session.account_id}:role/{CHILD_ROLE_NAME}",
             "RoleSessionName": "pytest-localstack",
             "DurationSeconds": "43200",
         },
     )
-    found = {
-        name: _signed_request.texts(root, name) if root is not None else []
+    values = [
+        _signed_request.texts(root, name)[:1] if root is not None else []
         for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")
-    }
-    if status != 200 or not all(found.values()):
+    ]
+    if status != 200 or not all(values):
         raise RuntimeError(f"AssumeRole answered HTTP {status} without credentials")
-    return ChildIdentity(
-        found["AccessKeyId"][0],
-        found["SecretAccessKey"][0],
-        found["SessionToken"][0],
-        session.account_id,
-    )
+    (key,), (secret,), (token,) = values
+    return ChildIdentity(key, secret, token, session.account_id)
 
 
 def environment_changes(
