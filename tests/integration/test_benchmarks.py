@@ -33,7 +33,7 @@ def test_benchmark_suite_quick_mode() -> None:
         "20 tests -n 4",
         "per test: fresh account + clean slate vs reused session",
         "per-test identity",
-        "  sharing saves, against bare pytest -n 4",
+        "  floors of the shared run, -n 4",
         "  of that, round trips to the emulator",
     ):
         assert any(row.startswith(label) for row in rows), (label, result.stdout)
