@@ -364,7 +364,7 @@ def suite(runtime: str, workers: int, tests: int, repeats: int, workdir: Path) -
             f"memory {megabytes(max(memory['shared']))} / {megabytes(max(memory['worker']))}",
         ),
         (
-            f"  floors of the shared run, -n {workers}",
+            f"  floors of the shared run, -n {workers}, {runtime}",
             f"bare pytest {bare:.2f} s",
             f"its CPU over {cores} cores {shared_floor:.2f} s",
             f"{per_worker / max(bare, shared_floor):.2f}x",
