@@ -49,7 +49,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -435,8 +434,12 @@ def in_process(tests: int, runtime: str = "process") -> list[Row]:
     ]
 
 
+#: A test to time, and what it runs inside (a patch kept for a whole block, or nothing).
+TimedTest = tuple[Callable[[], None], Callable[[], contextlib.AbstractContextManager[Any]]]
+
+
 def time_in_turns(
-    tests: dict[str, tuple[Callable[[], None], Callable[[], AbstractContextManager[Any]]]],
+    tests: dict[str, TimedTest],
     count: int,
     block: int = 20,
 ) -> dict[str, Timing]:
