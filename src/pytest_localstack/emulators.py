@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import re
+from typing import Any
 
 from pytest_localstack import _http
 from pytest_localstack._redact import register as register_secrets
@@ -122,13 +123,22 @@ class LocalStack(Emulator):
             register_secrets([token])
         return env
 
+    def health(self, base_url: str) -> tuple[int, dict[str, Any] | None]:
+        """The health endpoint's status and answer; the answer is ``None`` unless it is a JSON
+        object with a ``services`` object. Raises :class:`~._http.ProbeFailed` (no answer) and
+        :class:`ValueError` (not JSON)."""
+        status, body, _ = _http.get(base_url + self.health_path)
+        health = json.loads(body) if status == 200 else None
+        if not isinstance(health, dict) or not isinstance(health.get("services"), dict):
+            return status, None
+        return status, health
+
     def probe(self, base_url: str, services: tuple[str, ...] = ()) -> Probe:
         try:
-            status, body, _ = _http.get(base_url + self.health_path)
-            health = json.loads(body) if status == 200 else None
+            status, health = self.health(base_url)
         except (_http.ProbeFailed, ValueError) as error:
             return Probe(False, detail=str(error))
-        if not isinstance(health, dict) or not isinstance(health.get("services"), dict):
+        if health is None:
             return Probe(False, detail=f"health endpoint answered {status}")
         states: dict[str, str] = health["services"]
         version = str(health.get("version", ""))
@@ -160,10 +170,10 @@ class LocalStack(Emulator):
         if base_url in _s3_loaded:
             return False
         try:
-            status, body, _ = _http.get(base_url + self.health_path)
-            state = json.loads(body)["services"].get("s3") if status == 200 else None
-        except (_http.ProbeFailed, ValueError, TypeError, KeyError, AttributeError):
+            _, health = self.health(base_url)
+        except (_http.ProbeFailed, ValueError):
             return False
+        state = health["services"].get("s3") if health is not None else None
         if state in _S3_ABSENT_STATES:
             return True
         if isinstance(state, str):
